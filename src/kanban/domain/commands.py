@@ -1,0 +1,160 @@
+"""Commands: requests to change a board, named in the imperative.
+
+A command may be refused; an event is a fact. Who asks, and under which
+command id, travels beside the command in a `CommandContext`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Final
+
+
+class _Unset(enum.Enum):
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: Marks an optional field the command leaves as it is (None would clear it).
+UNSET: Final = _Unset.UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """Who issues a command, and the ids that make it traceable and idempotent."""
+
+    actor: str
+    command_id: str
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    #: If set, the board must be at exactly this version (optimistic concurrency).
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Base of every command; `board_id` names the stream it changes."""
+
+    board_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateBoard(Command):
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenameBoard(Command):
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveBoard(Command):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreBoard(Command):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AddColumn(Command):
+    column_id: str
+    title: str
+    position: int | None = None
+    wip_limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditColumn(Command):
+    """Rename a column and/or set (a number) or clear (None) its WIP limit."""
+
+    column_id: str
+    title: str | _Unset = UNSET
+    wip_limit: int | _Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class MoveColumn(Command):
+    column_id: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveColumn(Command):
+    column_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddCard(Command):
+    card_id: str
+    column_id: str
+    title: str
+    description: str = ""
+    labels: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    due_date: str | None = None
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditCard(Command):
+    """Change any of a card's fields; UNSET leaves a field alone, None clears due_date."""
+
+    card_id: str
+    title: str | _Unset = UNSET
+    description: str | _Unset = UNSET
+    labels: tuple[str, ...] | _Unset = UNSET
+    assignees: tuple[str, ...] | _Unset = UNSET
+    due_date: str | _Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class MoveCard(Command):
+    card_id: str
+    column_id: str
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveCard(Command):
+    card_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreCard(Command):
+    """Bring an archived card back, by default where it was archived from."""
+
+    card_id: str
+    column_id: str | None = None
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Undo(Command):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Redo(Command):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What a handled command reports back: the board's version and last seq."""
+
+    board_id: str
+    version: int
+    seq: int
+    created: dict[str, str] = field(default_factory=dict)
+    #: How many events the command appended (0 for a no-op or a retry).
+    appended: int = 0
+    #: True when this is the stored answer to a retried command id.
+    replayed: bool = False
+    #: For undo/redo: the command id of the unit that was undone or redone.
+    unit_id: str | None = None

@@ -1,0 +1,281 @@
+"""Domain events: immutable facts, named in the past tense, with a schema version.
+
+Every event carries what is needed to reverse it (a move records where the card
+came from, an edit records the previous values), so undo never has to search
+old history. Reading an older schema version upcasts it in code; stored events
+are never rewritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+JSON = dict[str, Any]
+Upcaster = Callable[[JSON], JSON]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every domain event."""
+
+    type_name: ClassVar[str] = ""
+    schema_version: ClassVar[int] = 1
+
+    def to_data(self) -> JSON:
+        """The event's fields as plain JSON-ready data."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_data(cls, data: JSON) -> Event:
+        """Rebuild the event from `to_data` output of the current schema version."""
+        kwargs = {}
+        for f in dataclasses.fields(cls):
+            if f.name in data:
+                kwargs[f.name] = _freeze(data[f.name])
+        return cls(**kwargs)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+# --- board -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoardCreated(Event):
+    type_name: ClassVar[str] = "BoardCreated"
+    board_id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRenamed(Event):
+    type_name: ClassVar[str] = "BoardRenamed"
+    title: str
+    previous_title: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoardArchived(Event):
+    type_name: ClassVar[str] = "BoardArchived"
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRestored(Event):
+    type_name: ClassVar[str] = "BoardRestored"
+
+
+# --- columns -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnAdded(Event):
+    type_name: ClassVar[str] = "ColumnAdded"
+    column_id: str
+    title: str
+    position: int
+    wip_limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRenamed(Event):
+    type_name: ClassVar[str] = "ColumnRenamed"
+    column_id: str
+    title: str
+    previous_title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMoved(Event):
+    type_name: ClassVar[str] = "ColumnMoved"
+    column_id: str
+    position: int
+    previous_position: int
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRemoved(Event):
+    """A column left the board; it records enough to bring it back as it was."""
+
+    type_name: ClassVar[str] = "ColumnRemoved"
+    column_id: str
+    title: str
+    position: int
+    wip_limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WipLimitChanged(Event):
+    """A column's WIP limit was set (a number) or cleared (None)."""
+
+    type_name: ClassVar[str] = "WipLimitChanged"
+    column_id: str
+    wip_limit: int | None
+    previous_wip_limit: int | None
+
+
+# --- cards -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CardAdded(Event):
+    type_name: ClassVar[str] = "CardAdded"
+    card_id: str
+    column_id: str
+    position: int
+    title: str
+    description: str = ""
+    labels: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    due_date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One card field's new value and the value it replaced."""
+
+    field: str
+    value: Any
+    previous: Any
+
+
+@dataclass(frozen=True, slots=True)
+class CardEdited(Event):
+    type_name: ClassVar[str] = "CardEdited"
+    card_id: str
+    changes: tuple[FieldChange, ...]
+
+    @classmethod
+    def from_data(cls, data: JSON) -> Event:
+        changes = tuple(
+            FieldChange(c["field"], _freeze(c["value"]), _freeze(c["previous"]))
+            for c in data["changes"]
+        )
+        return cls(card_id=data["card_id"], changes=changes)
+
+
+@dataclass(frozen=True, slots=True)
+class CardMoved(Event):
+    type_name: ClassVar[str] = "CardMoved"
+    card_id: str
+    from_column_id: str
+    from_position: int
+    to_column_id: str
+    to_position: int
+
+
+@dataclass(frozen=True, slots=True)
+class CardArchived(Event):
+    """A card left its column's order; it records where it stood."""
+
+    type_name: ClassVar[str] = "CardArchived"
+    card_id: str
+    column_id: str
+    position: int
+    #: The column the archived card belongs to when it is not the one it left
+    #: (set only by undoing a restore into another column).
+    home_column_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardRestored(Event):
+    type_name: ClassVar[str] = "CardRestored"
+    card_id: str
+    column_id: str
+    position: int
+    #: The column the card was archived from, when it is restored elsewhere.
+    previous_column_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardRemoved(Event):
+    """Undo of a card's creation: the card leaves the board, its history stays.
+
+    It carries the card as it was so that a redo brings back the same card.
+    """
+
+    type_name: ClassVar[str] = "CardRemoved"
+    card_id: str
+    column_id: str
+    position: int
+    title: str
+    description: str = ""
+    labels: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    due_date: str | None = None
+
+
+# --- registry and upcasting --------------------------------------------------
+
+
+@dataclass
+class EventRegistry:
+    """Maps stored type names to event classes and upcasts older schema versions."""
+
+    classes: dict[str, type[Event]] = field(default_factory=dict)
+    upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
+
+    def register(self, cls: type[Event]) -> type[Event]:
+        self.classes[cls.type_name] = cls
+        return cls
+
+    def upcaster(self, type_name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Register a function turning data of `from_version` into `from_version + 1`."""
+
+        def decorate(fn: Upcaster) -> Upcaster:
+            self.upcasters[(type_name, from_version)] = fn
+            return fn
+
+        return decorate
+
+    def decode(self, type_name: str, schema_version: int, data: JSON) -> Event:
+        cls = self.classes.get(type_name)
+        if cls is None:
+            raise LookupError(f"unknown event type {type_name!r}")
+        if schema_version > cls.schema_version:
+            raise LookupError(
+                f"{type_name} schema version {schema_version} is newer than this code "
+                f"({cls.schema_version})"
+            )
+        while schema_version < cls.schema_version:
+            step = self.upcasters.get((type_name, schema_version))
+            if step is None:
+                raise LookupError(f"no upcaster for {type_name} v{schema_version}")
+            data = step(data)
+            schema_version += 1
+        return cls.from_data(data)
+
+
+registry = EventRegistry()
+for _cls in (
+    BoardCreated,
+    BoardRenamed,
+    BoardArchived,
+    BoardRestored,
+    ColumnAdded,
+    ColumnRenamed,
+    ColumnMoved,
+    ColumnRemoved,
+    WipLimitChanged,
+    CardAdded,
+    CardEdited,
+    CardMoved,
+    CardArchived,
+    CardRestored,
+    CardRemoved,
+):
+    registry.register(_cls)
