@@ -9,6 +9,7 @@ with an `UndoConflict` that names that change.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from kanban.domain import events as ev
@@ -40,7 +41,8 @@ def compensate(
         for aspect in aspects(event):
             ref = board.last_change.get(aspect)
             if ref is not None and ref.version > unit.last_version and ref.actor != actor:
-                raise _conflict(verb, f"{_describe(board, aspect)} was changed since", ref)
+                what = f"{_describe(board, aspect)} was {_participle(ref.type)} since"
+                raise _conflict(verb, what, ref)
     if board.archived and not all(
         isinstance(e, ev.BoardArchived | ev.BoardRestored) for e in unit_events
     ):
@@ -75,6 +77,12 @@ def _describe(board: Board, aspect: str) -> str:
     card = board.card(entity_id)
     name = f"card {card.title!r}" if card else f"card {entity_id}"
     return f"{name}'s {part}" if part else name
+
+
+def _participle(event_type: str) -> str:
+    """'CardMoved' -> 'moved': the verb of an event type's name."""
+    words = re.findall(r"[A-Z][a-z]*", event_type)
+    return words[-1].lower() if words else "changed"
 
 
 def _clamp(position: int, size: int) -> int:

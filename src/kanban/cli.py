@@ -1,0 +1,257 @@
+"""The `kanban` command line."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kanban.bootstrap import Kanban, bootstrap
+from kanban.domain import commands as cmd
+from kanban.domain.errors import KanbanError
+from kanban.service.codec import derived_id
+from kanban.service.history import board_history
+from kanban.service.repository import load_board
+from kanban.settings import Settings
+
+app = typer.Typer(
+    help="Kanban: a kanban board whose every change is an immutable event.", no_args_is_help=True
+)
+log_app = typer.Typer(help="Inspect the event log.", no_args_is_help=True)
+board_app = typer.Typer(help="Look at boards.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
+app.add_typer(board_app, name="board")
+
+out = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Data directory [env: KANBAN_DATA_DIR; default ./data]",
+        show_default=False,
+    ),
+]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
+    return Settings(**overrides)
+
+
+def _open(data_dir: Path | None) -> Kanban:
+    return bootstrap(_settings(data_dir))
+
+
+def _fail(exc: KanbanError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc.message}")
+    return typer.Exit(1)
+
+
+def _actor() -> str:
+    try:
+        return os.environ.get("KANBAN_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+# --- demo ----------------------------------------------------------------------
+
+
+@app.command()
+def demo(data_dir: DataDir = None) -> None:
+    """Create a demo board, make a few changes (with an undo and a redo), print it."""
+    try:
+        with _open(data_dir) as kanban:
+            board_id = _build_demo(kanban)
+            _print_board(load_board(kanban.store, board_id).view())
+            _print_history(kanban, board_id)
+            out.print(f"\nEvent log: {kanban.settings.log_path}")
+    except KanbanError as exc:
+        raise _fail(exc) from exc
+
+
+def _build_demo(kanban: Kanban) -> str:
+    actor = _actor()
+
+    def run(command: cmd.Command) -> cmd.CommandResult:
+        ctx = cmd.CommandContext(actor=actor, command_id=str(uuid.uuid4()))
+        return kanban.bus.dispatch(command, ctx)
+
+    board = run(cmd.CreateBoard(str(uuid.uuid4()), "Demo board")).board_id
+    cols = {}
+    for title, limit in (("To do", None), ("Doing", 2), ("Done", None)):
+        command_id = str(uuid.uuid4())
+        column_id = derived_id(command_id, "column")
+        kanban.bus.dispatch(
+            cmd.AddColumn(board, column_id, title, wip_limit=limit),
+            cmd.CommandContext(actor=actor, command_id=command_id),
+        )
+        cols[title] = column_id
+    cards = {}
+    for title, labels in (
+        ("Write the event log", ("core",)),
+        ("Add the API", ("api",)),
+        ("Ship the Helm chart", ("ops",)),
+    ):
+        card_id = str(uuid.uuid4())
+        run(cmd.AddCard(board, card_id, cols["To do"], title, labels=labels))
+        cards[title] = card_id
+    run(cmd.MoveCard(board, cards["Write the event log"], cols["Doing"], 0))
+    run(
+        cmd.EditCard(
+            board, cards["Add the API"], description="FastAPI, **CQRS**", due_date="2026-12-31"
+        )
+    )
+    run(cmd.MoveCard(board, cards["Write the event log"], cols["Done"], 0))
+    run(cmd.Undo(board))
+    run(cmd.Redo(board))
+    return board
+
+
+# --- board ---------------------------------------------------------------------
+
+
+@board_app.command("list")
+def board_list(data_dir: DataDir = None) -> None:
+    """List every board with its version."""
+    with _open(data_dir) as kanban:
+        table = Table("board id", "title", "version", "archived")
+        for stream in kanban.store.streams():
+            view = load_board(kanban.store, stream.stream_id).view()
+            table.add_row(view["id"], view["title"], str(view["version"]), str(view["archived"]))
+        out.print(table)
+
+
+@board_app.command("show")
+def board_show(
+    board_id: str,
+    data_dir: DataDir = None,
+    version: Annotated[
+        int | None, typer.Option(help="Show the board as it was at this version.")
+    ] = None,
+    at: Annotated[
+        datetime | None,
+        typer.Option(
+            help="Show the board as it was at this time (ISO 8601, with timezone).",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"],
+        ),
+    ] = None,
+    include_archived: Annotated[bool, typer.Option(help="Show archived cards too.")] = False,
+) -> None:
+    """Print a board now, or as it was at a past version or time."""
+    try:
+        with _open(data_dir) as kanban:
+            if at is not None:
+                version = kanban.store.version_at(board_id, at)
+                if version == 0:
+                    raise typer.BadParameter(f"board {board_id} did not exist at {at}")
+            _print_board(load_board(kanban.store, board_id, version).view(include_archived))
+    except KanbanError as exc:
+        raise _fail(exc) from exc
+
+
+@board_app.command("history")
+def board_history_cmd(board_id: str, data_dir: DataDir = None) -> None:
+    """Print every change made to a board: who, what and when."""
+    try:
+        with _open(data_dir) as kanban:
+            _print_history(kanban, board_id)
+    except KanbanError as exc:
+        raise _fail(exc) from exc
+
+
+def _print_board(view: dict[str, Any]) -> None:
+    state = " (archived)" if view["archived"] else ""
+    table = Table(title=f"{view['title']}{state} - version {view['version']}", show_lines=True)
+    for column in view["columns"]:
+        limit = column["wip_limit"]
+        count = len([c for c in column["cards"] if not c["archived"]])
+        head = f"{column['title']} ({count}/{limit})" if limit else f"{column['title']} ({count})"
+        table.add_column(head + (" OVER LIMIT" if column["over_limit"] else ""))
+    rows = max((len(c["cards"]) for c in view["columns"]), default=0)
+    for i in range(rows):
+        table.add_row(
+            *[_card_cell(c["cards"][i]) if i < len(c["cards"]) else "" for c in view["columns"]]
+        )
+    out.print(table)
+
+
+def _card_cell(card: dict[str, Any]) -> str:
+    parts = [card["title"] + (" [archived]" if card["archived"] else "")]
+    if card["labels"]:
+        parts.append(" ".join(f"#{label}" for label in card["labels"]))
+    if card["due_date"]:
+        parts.append(f"due {card['due_date']}")
+    return "\n".join(parts)
+
+
+def _print_history(kanban: Kanban, board_id: str) -> None:
+    table = Table("seq", "ver", "when (UTC)", "who", "what", title="History")
+    for item in board_history(kanban.store, board_id):
+        what = item.summary
+        if item.undo_of:
+            what = f"undo: {what}"
+        elif item.redo_of:
+            what = f"redo: {what}"
+        if item.undone:
+            what = f"[strike]{what}[/strike] (undone)"
+        when = item.recorded_at.strftime("%Y-%m-%d %H:%M:%S") if item.recorded_at else ""
+        table.add_row(str(item.seq), str(item.version), when, item.actor, what)
+    out.print(table)
+
+
+# --- log -----------------------------------------------------------------------
+
+
+@log_app.command("verify")
+def log_verify(data_dir: DataDir = None) -> None:
+    """Walk the hash chain of the whole log; name the first broken link."""
+    settings = _settings(data_dir)
+    if not settings.log_path.exists():
+        err.print(f"[red]error:[/red] no event log at {settings.log_path}")
+        raise typer.Exit(2)
+    try:
+        with _open(data_dir) as kanban:
+            report = _with_progress("verifying", kanban.store.verify)
+    except KanbanError as exc:
+        raise _fail(exc) from exc
+    if report.ok:
+        out.print(f"ok: {report.checked} events verified, head seq {report.head_seq}")
+        return
+    err.print(f"[red]BROKEN[/red] at seq {report.first_bad_seq}: {report.reason}")
+    raise typer.Exit(1)
+
+
+def _with_progress(label: str, work: Any) -> Any:
+    """Run `work(progress_callback)` with a progress bar on a terminal, quietly otherwise."""
+    if not sys.stderr.isatty():
+        return work(None)
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return work(update)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,146 @@
+"""The command bus: one writer thread that group-commits queued commands.
+
+Commands queue up while the previous batch is being written; the writer takes
+all that are waiting, runs each in its own savepoint (so each keeps its own
+outcome), commits once, and only then hands back the results. One fsync thus
+serves many commands, and no caller hears "done" before its events are durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from kanban.domain.commands import Command, CommandContext, CommandResult
+from kanban.domain.errors import KanbanError, StorageError
+from kanban.service.handlers import HANDLERS
+from kanban.service.repository import BoardRepository
+from kanban.service.unit_of_work import UnitOfWork
+from kanban.store.base import Batch, EventStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Job:
+    command: Command
+    ctx: CommandContext
+    future: Future[CommandResult]
+
+
+_STOP = object()
+
+
+class CommandBus:
+    """Takes commands from any thread; writes them from one."""
+
+    def __init__(
+        self, store: EventStore, boards: BoardRepository | None = None, max_batch: int = 256
+    ) -> None:
+        self.store = store
+        self.boards = boards or BoardRepository(store)
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # --- lifecycle -----------------------------------------------------------
+
+    def start(self) -> CommandBus:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="kanban-writer", daemon=True)
+                self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Finish every queued command, then stop the writer."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(_STOP)
+            thread.join()
+
+    def __enter__(self) -> CommandBus:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- dispatch ------------------------------------------------------------
+
+    def submit(self, command: Command, ctx: CommandContext) -> Future[CommandResult]:
+        if type(command) not in HANDLERS:
+            raise TypeError(f"no handler for {type(command).__name__}")
+        if self._thread is None:
+            raise RuntimeError("the command bus is not running")
+        future: Future[CommandResult] = Future()
+        self._queue.put(_Job(command, ctx, future))
+        return future
+
+    def dispatch(self, command: Command, ctx: CommandContext) -> CommandResult:
+        """Handle a command and wait until its events are durable."""
+        return self.submit(command, ctx).result()
+
+    # --- the writer ----------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            jobs: list[_Job] = []
+            stop = first is _STOP
+            if isinstance(first, _Job):
+                jobs.append(first)
+            while len(jobs) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop = True
+                elif isinstance(item, _Job):
+                    jobs.append(item)
+            if jobs:
+                self._write(jobs)
+            if stop:
+                return
+
+    def _write(self, jobs: list[_Job]) -> None:
+        outcomes: list[CommandResult | BaseException] = []
+        touched: set[str] = set()
+        try:
+            with self.store.batch() as batch:
+                for job in jobs:
+                    outcomes.append(self._handle(batch, job, touched))
+        except Exception as exc:  # the commit (or BEGIN) failed: nothing is durable
+            for board_id in touched:
+                self.boards.evict(board_id)
+            error = exc if isinstance(exc, KanbanError) else StorageError(f"write failed: {exc}")
+            log.error("batch of %d command(s) failed: %s", len(jobs), exc)
+            for job in jobs:
+                job.future.set_exception(error)
+            return
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome)
+
+    def _handle(self, batch: Batch, job: _Job, touched: set[str]) -> CommandResult | BaseException:
+        uow = UnitOfWork(batch, self.boards, job.ctx, job.command)
+        try:
+            with batch.unit():
+                result = uow.replayed() or HANDLERS[type(job.command)](job.command, uow)
+        except Exception as exc:
+            if uow.dirty:
+                # Events were applied in memory but rolled back on disk.
+                self.boards.evict(uow.dirty)
+            if not isinstance(exc, KanbanError):
+                log.exception("command %s failed", type(job.command).__name__)
+            return exc
+        if uow.dirty:
+            touched.add(uow.dirty)
+        return result

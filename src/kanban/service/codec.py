@@ -1,0 +1,82 @@
+"""Translation between domain events and the store's JSON records."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from typing import Any
+
+import orjson
+
+from kanban.domain import events as ev
+from kanban.domain.commands import Command, CommandContext
+from kanban.domain.errors import CorruptStream
+from kanban.domain.model import RecordedEvent
+from kanban.store.base import NewEvent, StoredEvent
+
+_ID_NAMESPACE = uuid.UUID("6f1c1d2e-4b7a-4c39-9d43-6b1f0f3c2a10")
+
+
+def derived_id(command_id: str, kind: str) -> str:
+    """The id of what a command creates, derived from the command id.
+
+    A retry under the same command id (an Idempotency-Key) thus creates the
+    same ids, so its payload matches and the first result is returned.
+    """
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{command_id}:{kind}"))
+
+
+def encode(events: Sequence[ev.Event]) -> list[NewEvent]:
+    return [NewEvent(str(uuid.uuid4()), e.type_name, e.schema_version, e.to_data()) for e in events]
+
+
+def decode(stored: StoredEvent) -> RecordedEvent:
+    try:
+        event = ev.registry.decode(stored.type, stored.schema_version, stored.data)
+    except (LookupError, TypeError, KeyError) as exc:
+        raise CorruptStream(f"event seq {stored.seq} cannot be read: {exc}") from exc
+    meta = stored.metadata
+    return RecordedEvent(
+        event=event,
+        version=stored.version,
+        seq=stored.seq,
+        actor=meta.get("actor", ""),
+        command_id=meta.get("command_id", ""),
+        recorded_at=stored.recorded_at,
+        undo_of=meta.get("undo_of"),
+        redo_of=meta.get("redo_of"),
+    )
+
+
+def decode_all(stored: Iterable[StoredEvent]) -> list[RecordedEvent]:
+    return [decode(s) for s in stored]
+
+
+def command_hash(command: Command) -> str:
+    """A fingerprint of the command's payload, to tell a retry from a reuse."""
+    payload = {f.name: getattr(command, f.name) for f in fields(command)}
+    raw = orjson.dumps(
+        {"type": type(command).__name__, **payload}, default=str, option=orjson.OPT_SORT_KEYS
+    )
+    return hashlib.sha256(raw).hexdigest()
+
+
+def metadata(
+    ctx: CommandContext, command: Command, undo_of: str | None, redo_of: str | None
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "actor": ctx.actor,
+        "command_id": ctx.command_id,
+        "command": type(command).__name__,
+        "command_hash": command_hash(command),
+    }
+    optional = {
+        "correlation_id": ctx.correlation_id,
+        "causation_id": ctx.causation_id,
+        "undo_of": undo_of,
+        "redo_of": redo_of,
+    }
+    meta.update({k: v for k, v in optional.items() if v is not None})
+    return meta

@@ -1,0 +1,82 @@
+"""Boards folded in memory, kept current with the log.
+
+Loading a board never costs O(history): a board in the cache is brought up
+to the stream's tail with only the events it has not seen; a cold board
+starts from its newest snapshot.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import orjson
+
+from kanban.domain.errors import BoardNotFound, VersionNotFound
+from kanban.domain.model import SNAPSHOT_SCHEMA, Board
+from kanban.service.codec import decode_all
+from kanban.store.base import Batch, EventStore, Snapshot
+
+
+class BoardRepository:
+    """The write side's boards: an LRU cache caught up inside the write lock."""
+
+    def __init__(self, store: EventStore, capacity: int = 256, snapshot_every: int = 250) -> None:
+        self.store = store
+        self.capacity = capacity
+        self.snapshot_every = snapshot_every
+        self._cache: OrderedDict[str, Board] = OrderedDict()
+
+    def get(self, batch: Batch, board_id: str) -> Board:
+        """The board at the stream's current tail (read inside the write lock)."""
+        tail = batch.stream_version(board_id)
+        if tail == 0:
+            raise BoardNotFound(f"board {board_id} does not exist")
+        board = self._cache.get(board_id)
+        if board is None or board.version > tail:
+            board = load_board(self.store, board_id, tail, batch)
+        elif board.version < tail:
+            # Another process appended since we last saw this board.
+            Board.fold(decode_all(batch.read_stream(board_id, board.version + 1, tail)), board)
+        self.put(board)
+        return board
+
+    def put(self, board: Board) -> None:
+        self._cache[board.id] = board
+        self._cache.move_to_end(board.id)
+        while len(self._cache) > self.capacity:
+            self._cache.popitem(last=False)
+
+    def evict(self, board_id: str) -> None:
+        self._cache.pop(board_id, None)
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    def maybe_snapshot(self, batch: Batch, board: Board, previous_version: int) -> None:
+        every = self.snapshot_every
+        if every and board.version // every > previous_version // every:
+            state = orjson.dumps(board.to_snapshot())
+            batch.save_snapshot(Snapshot(board.id, board.version, SNAPSHOT_SCHEMA, state))
+
+
+def load_board(
+    store: EventStore, board_id: str, version: int | None = None, batch: Batch | None = None
+) -> Board:
+    """Fold a board up to `version` (its tail when None), from its newest usable snapshot.
+
+    This is time travel too: any past version costs at most one snapshot
+    interval of events.
+    """
+    reader = batch if batch is not None else store
+    board: Board | None = None
+    snapshot = store.load_snapshot(board_id, version)
+    if snapshot is not None and snapshot.schema == SNAPSHOT_SCHEMA:
+        board = Board.from_snapshot(orjson.loads(snapshot.state))
+    start = board.version + 1 if board else 1
+    events = reader.read_stream(board_id, start, version)
+    if board is None and not events:
+        raise BoardNotFound(f"board {board_id} does not exist")
+    board = Board.fold(decode_all(events), board)
+    if version is not None and board.version != version:
+        raise VersionNotFound(f"board {board_id} never had version {version}")
+    return board

@@ -1,0 +1,32 @@
+"""The one typed configuration object, read from the environment at the edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every option has an environment variable: KANBAN_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="KANBAN_", extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), description="Where the event log and read models live.")
+    log_key: SecretStr | None = Field(
+        None,
+        description="Secret that keys the log's hash chain (HMAC-SHA256), so that a "
+        "rewrite with recomputed hashes is caught too.",
+    )
+    snapshot_every: int = Field(250, ge=0, description="Events between board snapshots.")
+    board_cache: int = Field(256, ge=1, description="Boards kept folded in memory.")
+    max_batch: int = Field(256, ge=1, description="Most commands group-committed at once.")
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "events.db"
+
+    @property
+    def log_key_bytes(self) -> bytes | None:
+        return self.log_key.get_secret_value().encode() if self.log_key else None
