@@ -1,0 +1,77 @@
+"""How an event is written down: JSON text, timestamp text, the row tuple.
+
+Both stores keep exactly these texts and hash them, so an event hashes the same
+wherever it lives and a log replayed into memory can be checked against disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from kanban.store.base import JSONDict, StoredEvent
+
+Row = tuple[int, str, int, str, str, int, str, str, str, str]
+"""seq, stream_id, version, event_id, type, schema_version, data, metadata,
+recorded_at, hash: an event exactly as stored (data and metadata as JSON text)."""
+
+ROW_COLUMNS = (
+    "seq, stream_id, version, event_id, type, schema_version, data, metadata, recorded_at, hash"
+)
+
+_JSON_OPTIONS = orjson.OPT_SORT_KEYS
+
+
+def _json_default(value: object) -> object:
+    # orjson only knows dict; other mappings (MappingProxyType, frozen dicts)
+    # are still plain JSON objects.
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-serializable")
+
+
+def dumps(value: Mapping[str, Any]) -> str:
+    """Canonical JSON text: keys sorted, no whitespace, UTF-8."""
+    return orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS).decode()
+
+
+def loads(text: str) -> JSONDict:
+    value = orjson.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def format_time(moment: datetime) -> str:
+    """UTC 'YYYY-MM-DDTHH:MM:SS.ffffffZ'; fixed width, so text order is time order."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{moment!r} is naive; the event log needs timezone-aware datetimes")
+    u = moment.astimezone(UTC)
+    # strftime does not zero-pad years below 1000 on every platform.
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
+        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
+    )
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def to_stored(row: Row) -> StoredEvent:
+    """Decode a stored row; every call returns fresh dicts the caller may mutate."""
+    return StoredEvent(
+        seq=row[0],
+        stream_id=row[1],
+        version=row[2],
+        event_id=row[3],
+        type=row[4],
+        schema_version=row[5],
+        data=loads(row[6]),
+        metadata=loads(row[7]),
+        recorded_at=parse_time(row[8]),
+        hash=row[9],
+    )

@@ -1,0 +1,503 @@
+"""The SQLite event store: one database file in WAL mode, shared by processes.
+
+Writes go through one connection per store guarded by a threading.Lock and
+BEGIN IMMEDIATE, which also serialises writers in other processes. Reads use a
+connection per thread, each read in a short transaction of its own, so a
+reader sees one consistent snapshot and never waits for writers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from kanban.domain.errors import (
+    ConcurrencyError,
+    LogCorrupted,
+    LogKeyMismatch,
+    StorageError,
+)
+from kanban.store import codec
+from kanban.store.base import (
+    Batch,
+    EventStore,
+    NewEvent,
+    ProgressCallback,
+    Snapshot,
+    StoredEvent,
+    StreamInfo,
+    VerifyReport,
+)
+from kanban.store.chain import GENESIS, Chain, ChainWalker, chain_rows
+from kanban.store.migrations import apply_migrations
+
+Clock = Callable[[], datetime]
+
+SNAPSHOTS_KEPT = 3
+"""Snapshots kept per stream; older ones are pruned when a new one is saved."""
+
+VERIFY_PAGE = 5000
+
+_COLS = codec.ROW_COLUMNS
+SQL_TAIL = "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1"
+SQL_STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?"
+SQL_INSERT = (
+    "INSERT INTO events (seq, stream_id, version, event_id, type, schema_version,"
+    " data, metadata, recorded_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+SQL_READ_STREAM = (
+    f"SELECT {_COLS} FROM events WHERE stream_id = ? AND version >= ? AND version <= ?"
+    " ORDER BY version"
+)
+SQL_READ_ALL = f"SELECT {_COLS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+SQL_FOR_COMMAND = f"SELECT {_COLS} FROM events WHERE command_id = ? ORDER BY seq"
+SQL_VERSION_AT = (
+    "SELECT version FROM events WHERE stream_id = ? AND recorded_at <= ?"
+    " ORDER BY recorded_at DESC, seq DESC LIMIT 1"
+)
+SQL_STREAMS = "SELECT stream_id, max(version) FROM events GROUP BY stream_id ORDER BY min(seq)"
+SQL_LOAD_SNAPSHOT = (
+    "SELECT stream_id, version, schema, state FROM snapshots"
+    " WHERE stream_id = ? AND version <= ? ORDER BY version DESC LIMIT 1"
+)
+SQL_SAVE_SNAPSHOT = (
+    "INSERT OR REPLACE INTO snapshots (stream_id, version, schema, state) VALUES (?, ?, ?, ?)"
+)
+SQL_PRUNE_SNAPSHOTS = (
+    "DELETE FROM snapshots WHERE stream_id = ? AND version NOT IN"
+    " (SELECT version FROM snapshots WHERE stream_id = ? ORDER BY version DESC LIMIT ?)"
+)
+
+_MAX_VERSION = 2**63 - 1
+
+
+class _Tail(NamedTuple):
+    seq: int
+    hash: bytes
+    recorded_at: str
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class SQLiteEventStore(EventStore):
+    """The event log in one SQLite file; safe for many threads and processes.
+
+    Opening applies pending migrations, creates the log's epoch on first open
+    and checks the log key: `key` makes the hash chain an HMAC, and a keyed log
+    opens only with the same key (LogKeyMismatch otherwise).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        key: bytes | None = None,
+        clock: Clock | None = None,
+        busy_timeout_ms: int = 30000,
+    ) -> None:
+        self.path = Path(path)
+        self._chain = Chain(key)
+        self._clock: Clock = clock or (lambda: datetime.now(UTC))
+        self._busy_timeout_ms = busy_timeout_ms
+        self._write_lock = threading.Lock()
+        self._writer_thread: int | None = None
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        self._writer = self._connect(write=True)
+        try:
+            with self._errors("opening the event log"):
+                apply_migrations(self._writer)
+                self._epoch = self._init_meta()
+        except BaseException:
+            self._writer.close()
+            raise
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        key: bytes | None = None,
+        clock: Clock | None = None,
+        busy_timeout_ms: int = 30000,
+    ) -> SQLiteEventStore:
+        """Open (creating and migrating as needed) the log at `path`."""
+        return cls(path, key=key, clock=clock, busy_timeout_ms=busy_timeout_ms)
+
+    # --- connections ---------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn driver errors into StorageError, saying what we were doing."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            if _is_busy(exc):
+                raise StorageError(
+                    f"the event log at {self.path} stayed locked by another writer for more "
+                    f"than {self._busy_timeout_ms} ms while {action}; retry"
+                ) from exc
+            raise StorageError(f"SQLite failed while {action} ({self.path}): {exc}") from exc
+
+    def _connect(self, *, write: bool) -> sqlite3.Connection:
+        with self._errors("connecting to the event log"):
+            # check_same_thread=False: the writer is used by whichever thread
+            # holds the lock, and close() closes every thread's reader.
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+                if write:
+                    self._enable_wal(conn)
+                    # FULL: an acknowledged commit survives power loss and kill -9.
+                    conn.execute("PRAGMA synchronous = FULL")
+                else:
+                    conn.execute("PRAGMA query_only = ON")
+            except BaseException:
+                conn.close()
+                raise
+        return conn
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        # Switching a fresh file to WAL can report "locked" without consulting
+        # the busy handler while another process does the same, so retry.
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000
+        while True:
+            try:
+                (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                break
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        if str(mode).lower() != "wal":
+            raise StorageError(f"could not put {self.path} in WAL mode (got {mode!r})")
+
+    def _reader(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StorageError("the event store is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect(write=False)
+            with self._readers_lock:
+                if self._closed:  # close() ran while we connected
+                    conn.close()
+                    raise StorageError("the event store is closed")
+                self._readers.append(conn)
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[sqlite3.Connection]:
+        """A short read transaction: every statement in it sees one snapshot."""
+        conn = self._reader()
+        with self._errors(action):
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+
+    def _init_meta(self) -> str:
+        """Create epoch and chain facts once; check the key against them."""
+        conn = self._writer
+        meta = dict(conn.execute("SELECT key, value FROM log_meta").fetchall())
+        if "epoch" not in meta or "chain" not in meta:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                fresh = {"epoch": uuid.uuid4().hex, "chain": self._chain.name}
+                check = self._chain.key_check()
+                if check is not None:
+                    fresh["key_check"] = check
+                # OR IGNORE: another process may have won the race to create them.
+                conn.executemany(
+                    "INSERT OR IGNORE INTO log_meta (key, value) VALUES (?, ?)", fresh.items()
+                )
+                conn.execute("COMMIT")
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            meta = dict(conn.execute("SELECT key, value FROM log_meta").fetchall())
+        self._check_key(meta)
+        return str(meta["epoch"])
+
+    def _check_key(self, meta: Mapping[str, str]) -> None:
+        chain = meta["chain"]
+        if chain == self._chain.name == "sha256":
+            return
+        if chain == "hmac-sha256" and self._chain.name == "sha256":
+            raise LogKeyMismatch(
+                f"the event log at {self.path} is keyed (hmac-sha256) but no log key was "
+                "given; configure the key it was created with"
+            )
+        if chain == "sha256":
+            raise LogKeyMismatch(
+                f"the event log at {self.path} is not keyed (plain sha256) but a log key was "
+                "given; remove the key setting"
+            )
+        if chain != "hmac-sha256":
+            raise LogKeyMismatch(f"the event log at {self.path} uses unknown chain {chain!r}")
+        expected = self._chain.key_check() or ""
+        if not hmac.compare_digest(meta.get("key_check", ""), expected):
+            raise LogKeyMismatch(
+                f"the configured log key does not match the key the event log at {self.path} "
+                "was created with"
+            )
+
+    # --- writing -----------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        if self._writer_thread == threading.get_ident():
+            raise RuntimeError("batches do not nest; use batch.unit() inside a batch")
+        with self._write_lock:
+            if self._closed:
+                raise StorageError("the event store is closed")
+            self._writer_thread = threading.get_ident()
+            conn = self._writer
+            try:
+                with self._errors("starting a write transaction"):
+                    conn.execute("BEGIN IMMEDIATE")
+                batch: _SQLiteBatch | None = None
+                try:
+                    batch = _SQLiteBatch(self, conn)
+                    yield batch
+                except BaseException:
+                    if batch is not None:
+                        batch.closed = True
+                    if conn.in_transaction:
+                        with suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
+                    raise
+                batch.closed = True
+                with self._errors("committing"):
+                    try:
+                        conn.execute("COMMIT")
+                    except sqlite3.Error:
+                        if conn.in_transaction:
+                            with suppress(sqlite3.Error):
+                                conn.execute("ROLLBACK")
+                        raise
+            finally:
+                self._writer_thread = None
+
+    # --- reading -------------------------------------------------------------
+
+    def read_stream(
+        self, stream_id: str, from_version: int = 1, to_version: int | None = None
+    ) -> list[StoredEvent]:
+        top = _MAX_VERSION if to_version is None else to_version
+        with self._read("reading a stream") as conn:
+            rows = conn.execute(SQL_READ_STREAM, (stream_id, from_version, top)).fetchall()
+        return [codec.to_stored(row) for row in rows]
+
+    def read_all(self, after_seq: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        with self._read("reading the log") as conn:
+            params = (after_seq, -1 if limit is None else limit)
+            rows = conn.execute(SQL_READ_ALL, params).fetchall()
+        return [codec.to_stored(row) for row in rows]
+
+    def head_seq(self) -> int:
+        with self._read("reading the head") as conn:
+            (seq,) = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        return int(seq)
+
+    def stream_version(self, stream_id: str) -> int:
+        with self._read("reading a stream version") as conn:
+            (version,) = conn.execute(SQL_STREAM_VERSION, (stream_id,)).fetchone()
+        return int(version)
+
+    def streams(self) -> list[StreamInfo]:
+        with self._read("listing streams") as conn:
+            rows = conn.execute(SQL_STREAMS).fetchall()
+        return [StreamInfo(stream_id, version) for stream_id, version in rows]
+
+    def version_at(self, stream_id: str, at: datetime) -> int:
+        moment = codec.format_time(at)
+        with self._read("reading a past version") as conn:
+            row = conn.execute(SQL_VERSION_AT, (stream_id, moment)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def load_snapshot(self, stream_id: str, max_version: int | None = None) -> Snapshot | None:
+        top = _MAX_VERSION if max_version is None else max_version
+        with self._read("loading a snapshot") as conn:
+            row = conn.execute(SQL_LOAD_SNAPSHOT, (stream_id, top)).fetchone()
+        return None if row is None else Snapshot(row[0], row[1], row[2], bytes(row[3]))
+
+    def epoch(self) -> str:
+        return self._epoch
+
+    def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
+        """Walk the log in pages of short read transactions, so memory stays flat."""
+        walker = ChainWalker(self._chain)
+        total = self.head_seq()
+        while True:
+            with self._read("verifying the log") as conn:
+                rows = conn.execute(SQL_READ_ALL, (walker.last_seq, VERIFY_PAGE)).fetchall()
+            for row in rows:
+                reason = walker.check(row)
+                if reason is not None:
+                    head = max(total, self.head_seq())
+                    return VerifyReport(False, walker.checked, head, row[0], reason)
+            total = max(total, walker.checked)
+            if progress is not None:
+                progress(walker.checked, total)
+            if len(rows) < VERIFY_PAGE:
+                return VerifyReport(True, walker.checked, walker.last_seq)
+
+    def close(self) -> None:
+        if self._writer_thread == threading.get_ident():
+            raise RuntimeError("close() inside a batch would deadlock; close after it")
+        # Taking the write lock lets a batch in another thread finish first.
+        with self._write_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._writer.close()
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
+
+
+class _SQLiteBatch(Batch):
+    """A batch on the writer connection; its tail is what the next append chains to."""
+
+    def __init__(self, store: SQLiteEventStore, conn: sqlite3.Connection) -> None:
+        self._store = store
+        self._conn = conn
+        self._units = 0
+        self.closed = False
+        # Re-read inside the lock: another process may have appended since.
+        with store._errors("reading the tail of the log"):
+            row = conn.execute(SQL_TAIL).fetchone()
+        if row is None:
+            self._tail = _Tail(0, GENESIS, "")
+        else:
+            try:
+                self._tail = _Tail(row[0], bytes.fromhex(row[1]), row[2])
+            except (ValueError, TypeError) as exc:
+                raise LogCorrupted(
+                    f"the newest event (seq {row[0]}) has a malformed hash; run verify"
+                ) from exc
+
+    def _check(self) -> None:
+        if self.closed:
+            raise RuntimeError("this batch has already committed or rolled back")
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        self._check()
+        self._units += 1
+        name = f"unit{self._units}"
+        tail = self._tail
+        with self._store._errors("opening a savepoint"):
+            self._conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self._tail = tail
+            # Some errors (disk full, I/O) end the whole transaction, savepoints too.
+            if self._conn.in_transaction:
+                with self._store._errors("rolling back a savepoint"):
+                    self._conn.execute(f"ROLLBACK TO {name}")
+                    self._conn.execute(f"RELEASE {name}")
+            raise
+        with self._store._errors("releasing a savepoint"):
+            self._conn.execute(f"RELEASE {name}")
+
+    def stream_version(self, stream_id: str) -> int:
+        self._check()
+        with self._store._errors("reading a stream version"):
+            (version,) = self._conn.execute(SQL_STREAM_VERSION, (stream_id,)).fetchone()
+        return int(version)
+
+    def read_stream(
+        self, stream_id: str, from_version: int = 1, to_version: int | None = None
+    ) -> list[StoredEvent]:
+        self._check()
+        top = _MAX_VERSION if to_version is None else to_version
+        with self._store._errors("reading a stream"):
+            rows = self._conn.execute(SQL_READ_STREAM, (stream_id, from_version, top)).fetchall()
+        return [codec.to_stored(row) for row in rows]
+
+    def events_for_command(self, command_id: str) -> list[StoredEvent]:
+        self._check()
+        with self._store._errors("looking up a command"):
+            rows = self._conn.execute(SQL_FOR_COMMAND, (command_id,)).fetchall()
+        return [codec.to_stored(row) for row in rows]
+
+    def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        metadata: Mapping[str, Any],
+    ) -> list[StoredEvent]:
+        actual = self.stream_version(stream_id)
+        if actual != expected_version:
+            raise ConcurrencyError(
+                f"stream {stream_id!r} is at version {actual}, not the expected version "
+                f"{expected_version}; nothing was written"
+            )
+        if not events:
+            return []
+        store = self._store
+        rows = chain_rows(
+            store._chain, store._clock, self._tail, stream_id, actual, events, metadata
+        )
+        with self._store._errors("appending events"):
+            try:
+                self._insert(rows)
+            except sqlite3.IntegrityError as exc:
+                if "event_id" not in str(exc):
+                    raise
+                raise StorageError(
+                    f"an event id appended to stream {stream_id!r} is already in the log; "
+                    "nothing was written"
+                ) from exc
+        last = rows[-1]
+        self._tail = _Tail(last[0], bytes.fromhex(last[9]), last[8])
+        return [codec.to_stored(row) for row in rows]
+
+    def _insert(self, rows: list[codec.Row]) -> None:
+        conn = self._conn
+        if len(rows) == 1:
+            # One statement is atomic by itself: the common case skips the savepoint.
+            conn.execute(SQL_INSERT, rows[0])
+            return
+        # executemany runs one statement per row; the savepoint makes the append
+        # all-or-nothing when a later row fails (say, a duplicate event id).
+        conn.execute("SAVEPOINT append")
+        try:
+            conn.executemany(SQL_INSERT, rows)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO append")
+                conn.execute("RELEASE append")
+            raise
+        conn.execute("RELEASE append")
+
+    def save_snapshot(self, snapshot: Snapshot) -> None:
+        self._check()
+        with self._store._errors("saving a snapshot"):
+            self._conn.execute(
+                SQL_SAVE_SNAPSHOT,
+                (snapshot.stream_id, snapshot.version, snapshot.schema, snapshot.state),
+            )
+            self._conn.execute(
+                SQL_PRUNE_SNAPSHOTS, (snapshot.stream_id, snapshot.stream_id, SNAPSHOTS_KEPT)
+            )

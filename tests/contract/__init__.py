@@ -1,0 +1,1 @@
+"""Contract tests every implementation of an interface must pass."""

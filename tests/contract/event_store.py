@@ -1,0 +1,355 @@
+"""The contract every EventStore implementation must honour.
+
+A test module subclasses `EventStoreContract` (as `Test...`) and provides a
+`make_store` fixture: a factory returning a fresh, empty store, optionally with
+an injected clock, that it closes at teardown.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kanban.domain.errors import ConcurrencyError, StorageError
+from kanban.store.base import EventStore, NewEvent, Snapshot, StreamInfo
+
+Clock = Callable[[], datetime]
+MakeStore = Callable[..., EventStore]
+
+T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+_ids = itertools.count(1)
+
+
+def new_event(type_: str = "CardAdded", **data: object) -> NewEvent:
+    return NewEvent(event_id=f"ev-{next(_ids)}", type=type_, schema_version=1, data=data)
+
+
+def meta(command_id: str = "cmd", actor: str = "alice") -> dict[str, object]:
+    return {"command_id": command_id, "actor": actor}
+
+
+class ListClock:
+    """Returns the given instants in turn, then keeps returning the last one."""
+
+    def __init__(self, *moments: datetime) -> None:
+        self._moments = list(moments)
+
+    def __call__(self) -> datetime:
+        return self._moments.pop(0) if len(self._moments) > 1 else self._moments[0]
+
+
+class Boom(Exception):
+    pass
+
+
+class EventStoreContract:
+    @pytest.fixture
+    def make_store(self) -> MakeStore:
+        raise NotImplementedError("subclasses provide a make_store fixture")
+
+    @pytest.fixture
+    def store(self, make_store: MakeStore) -> EventStore:
+        return make_store()
+
+    # --- appending and reading back -----------------------------------------
+
+    def test_round_trip_keeps_every_field(self, make_store: MakeStore) -> None:
+        store = make_store(clock=ListClock(T0))
+        data = {"title": "Ünïcode ✓", "n": 3, "x": 1.5, "ok": True, "none": None, "l": [1, "a"]}
+        event = NewEvent("e-1", "CardAdded", 2, {"nested": {"z": 1, "a": 2}, **data})
+        [appended] = store.append("board-1", 0, [event], meta("c-1"))
+        [read] = store.read_stream("board-1")
+        assert read == appended
+        assert read.seq == 1
+        assert read.version == 1
+        assert (read.event_id, read.type, read.schema_version) == ("e-1", "CardAdded", 2)
+        assert read.data == {"nested": {"z": 1, "a": 2}, **data}
+        assert read.metadata == {"command_id": "c-1", "actor": "alice"}
+        assert read.recorded_at == T0
+        assert read.recorded_at.utcoffset() == timedelta(0)
+        assert len(read.hash) == 64
+        int(read.hash, 16)
+
+    def test_recorded_at_is_stored_in_utc(self, make_store: MakeStore) -> None:
+        local = T0.astimezone(timezone(timedelta(hours=-5)))
+        store = make_store(clock=ListClock(local))
+        [event] = store.append("b", 0, [new_event()], meta())
+        assert event.recorded_at == T0
+        assert event.recorded_at.tzinfo == UTC
+
+    def test_returned_dicts_are_copies(self, store: EventStore) -> None:
+        [event] = store.append("b", 0, [new_event(title="a")], meta())
+        event.data["title"] = "changed"
+        assert store.read_stream("b")[0].data == {"title": "a"}
+
+    def test_versions_are_gapless_per_stream(self, store: EventStore) -> None:
+        store.append("a", 0, [new_event(), new_event()], meta())
+        store.append("a", 2, [new_event()], meta())
+        store.append("b", 0, [new_event()], meta())
+        assert [e.version for e in store.read_stream("a")] == [1, 2, 3]
+        assert [e.version for e in store.read_stream("b")] == [1]
+        assert [e.version for e in store.read_stream("a", 2)] == [2, 3]
+        assert [e.version for e in store.read_stream("a", 1, 2)] == [1, 2]
+        assert store.stream_version("a") == 3
+        assert store.stream_version("nope") == 0
+        assert store.read_stream("nope") == []
+
+    def test_seqs_increase_across_streams(self, store: EventStore) -> None:
+        for stream in ["a", "b", "a", "c", "b"]:
+            store.append(stream, store.stream_version(stream), [new_event()], meta())
+        events = store.read_all()
+        assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+        assert [e.stream_id for e in events] == ["a", "b", "a", "c", "b"]
+        assert store.head_seq() == 5
+
+    def test_empty_append_writes_nothing(self, store: EventStore) -> None:
+        assert store.append("a", 0, [], meta()) == []
+        assert store.head_seq() == 0
+        assert store.streams() == []
+
+    def test_empty_log(self, store: EventStore) -> None:
+        assert store.head_seq() == 0
+        assert store.read_all() == []
+        assert list(store.iter_all()) == []
+        report = store.verify()
+        assert report.ok
+        assert (report.checked, report.head_seq) == (0, 0)
+
+    # --- conflicts and atomicity ----------------------------------------------
+
+    def test_stale_expected_version_raises_and_writes_nothing(self, store: EventStore) -> None:
+        store.append("a", 0, [new_event()], meta())
+        with pytest.raises(ConcurrencyError, match=r"'a'.*version 1.*expected version 0"):
+            store.append("a", 0, [new_event(), new_event()], meta())
+        with pytest.raises(ConcurrencyError):
+            store.append("a", 5, [new_event()], meta())
+        assert store.stream_version("a") == 1
+        assert store.head_seq() == 1
+        assert store.verify().ok
+
+    def test_duplicate_event_id_raises_and_writes_nothing(self, store: EventStore) -> None:
+        store.append("a", 0, [NewEvent("dup", "T", 1, {})], meta())
+        with pytest.raises(StorageError):
+            store.append("b", 0, [new_event(), NewEvent("dup", "T", 1, {})], meta())
+        with pytest.raises(StorageError):
+            store.append("b", 0, [NewEvent("x", "T", 1, {}), NewEvent("x", "T", 1, {})], meta())
+        assert store.head_seq() == 1
+        assert store.stream_version("b") == 0
+        store.append("b", 0, [new_event()], meta())
+        assert store.verify().ok
+
+    def test_metadata_must_be_json(self, store: EventStore) -> None:
+        with pytest.raises(TypeError):
+            store.append("a", 0, [new_event()], {"command_id": {1, 2}})
+        with pytest.raises(TypeError):
+            store.append("a", 0, [new_event(when=object())], meta())
+        assert store.head_seq() == 0
+
+    def test_metadata_keys_are_stored_sorted(self, store: EventStore) -> None:
+        [event] = store.append("a", 0, [new_event(z=1, a=2)], {"b": 1, "a": {"d": 1, "c": 2}})
+        assert list(event.metadata) == ["a", "b"]
+        assert list(event.metadata["a"]) == ["c", "d"]
+        assert list(event.data) == ["a", "z"]
+
+    def test_failed_unit_rolls_back_only_its_own_appends(self, store: EventStore) -> None:
+        def failing_unit() -> None:
+            with batch.unit():
+                batch.append("b", 0, [new_event(), new_event()], meta())
+                assert batch.stream_version("b") == 2
+                raise Boom
+
+        with store.batch() as batch:
+            with batch.unit():
+                batch.append("a", 0, [new_event()], meta())
+            with pytest.raises(Boom):
+                failing_unit()
+            assert batch.stream_version("b") == 0
+            with batch.unit():
+                batch.append("c", 0, [new_event()], meta())
+        events = store.read_all()
+        assert [(e.seq, e.stream_id) for e in events] == [(1, "a"), (2, "c")]
+        assert store.stream_version("b") == 0
+        assert store.verify().ok
+
+    def test_failed_batch_commits_nothing(self, store: EventStore) -> None:
+        def failing_batch() -> None:
+            with store.batch() as batch:
+                batch.append("a", 0, [new_event()], meta())
+                batch.save_snapshot(Snapshot("a", 1, 1, b"state"))
+                raise Boom
+
+        with pytest.raises(Boom):
+            failing_batch()
+        assert store.head_seq() == 0
+        assert store.load_snapshot("a") is None
+        [event] = store.append("a", 0, [new_event()], meta())
+        assert event.seq == 1
+        assert store.verify().ok
+
+    def test_uncommitted_appends_are_invisible_to_readers(self, store: EventStore) -> None:
+        with store.batch() as batch:
+            batch.append("a", 0, [new_event()], meta("c"))
+            assert batch.stream_version("a") == 1
+            assert [e.version for e in batch.read_stream("a")] == [1]
+            assert len(batch.events_for_command("c")) == 1
+            assert store.head_seq() == 0
+            assert store.stream_version("a") == 0
+        assert store.head_seq() == 1
+
+    def test_batches_do_not_nest(self, store: EventStore) -> None:
+        with store.batch(), pytest.raises(RuntimeError), store.batch():
+            pass
+
+    # --- reading the whole log --------------------------------------------------
+
+    def test_read_all_pages(self, store: EventStore) -> None:
+        for i in range(10):
+            stream = f"s{i % 3}"
+            store.append(stream, store.stream_version(stream), [new_event()], meta())
+        assert [e.seq for e in store.read_all(0, 3)] == [1, 2, 3]
+        assert [e.seq for e in store.read_all(3, 3)] == [4, 5, 6]
+        assert [e.seq for e in store.read_all(9)] == [10]
+        assert store.read_all(10) == []
+        assert store.read_all(0, 0) == []
+        assert [e.seq for e in store.iter_all(page=4)] == list(range(1, 11))
+        assert [e.seq for e in store.iter_all(after_seq=7, page=2)] == [8, 9, 10]
+        assert list(store.iter_all(page=5)) == store.read_all()
+
+    def test_streams_in_order_of_first_event(self, store: EventStore) -> None:
+        for stream in ["b", "a", "b", "c", "b"]:
+            store.append(stream, store.stream_version(stream), [new_event()], meta())
+        assert store.streams() == [StreamInfo("b", 3), StreamInfo("a", 1), StreamInfo("c", 1)]
+
+    def test_version_at(self, make_store: MakeStore) -> None:
+        t1, t2, t3 = T0, T0 + timedelta(seconds=1), T0 + timedelta(minutes=1)
+        store = make_store(clock=ListClock(t1, t2, t3))
+        store.append("a", 0, [new_event()], meta())
+        store.append("a", 1, [new_event(), new_event()], meta())
+        store.append("b", 0, [new_event()], meta())
+        assert store.version_at("a", t1 - timedelta(microseconds=1)) == 0
+        assert store.version_at("a", t1) == 1
+        assert store.version_at("a", t2 - timedelta(microseconds=1)) == 1
+        assert store.version_at("a", t2) == 3
+        assert store.version_at("a", t3 + timedelta(days=1)) == 3
+        assert store.version_at("b", t2) == 0
+        assert store.version_at("b", t3) == 1
+        assert store.version_at("nope", t3) == 0
+        # The same instant in another zone is the same answer.
+        assert store.version_at("a", t2.astimezone(timezone(timedelta(hours=9)))) == 3
+
+    def test_version_at_rejects_naive_datetimes(self, store: EventStore) -> None:
+        with pytest.raises(ValueError, match="naive"):
+            store.version_at("a", datetime(2025, 1, 1))
+
+    def test_recorded_at_never_decreases_when_the_clock_goes_back(
+        self, make_store: MakeStore
+    ) -> None:
+        back = T0 - timedelta(hours=1)
+        later = T0 + timedelta(seconds=1)
+        store = make_store(clock=ListClock(T0, back, later))
+        store.append("a", 0, [new_event()], meta())
+        store.append("b", 0, [new_event()], meta())
+        store.append("a", 1, [new_event()], meta())
+        times = [e.recorded_at for e in store.read_all()]
+        assert times == [T0, T0, later]
+        assert store.verify().ok
+
+    # --- snapshots and commands --------------------------------------------------
+
+    def test_snapshots_round_trip(self, store: EventStore) -> None:
+        with store.batch() as batch:
+            for version in (2, 5, 9):
+                batch.save_snapshot(Snapshot("a", version, 1, f"state-{version}".encode()))
+        assert store.load_snapshot("a") == Snapshot("a", 9, 1, b"state-9")
+        assert store.load_snapshot("a", max_version=8) == Snapshot("a", 5, 1, b"state-5")
+        assert store.load_snapshot("a", max_version=5) == Snapshot("a", 5, 1, b"state-5")
+        assert store.load_snapshot("a", max_version=1) is None
+        assert store.load_snapshot("b") is None
+        with store.batch() as batch:
+            batch.save_snapshot(Snapshot("a", 9, 2, b"rebuilt"))
+        assert store.load_snapshot("a") == Snapshot("a", 9, 2, b"rebuilt")
+
+    def test_snapshot_in_failed_unit_is_dropped(self, store: EventStore) -> None:
+        def failing_unit() -> None:
+            with batch.unit():
+                batch.save_snapshot(Snapshot("a", 3, 1, b"x"))
+                raise Boom
+
+        with store.batch() as batch:
+            with pytest.raises(Boom):
+                failing_unit()
+            batch.save_snapshot(Snapshot("b", 1, 1, b"y"))
+        assert store.load_snapshot("a") is None
+        assert store.load_snapshot("b") == Snapshot("b", 1, 1, b"y")
+
+    def test_events_for_command(self, store: EventStore) -> None:
+        store.append("a", 0, [new_event()], meta("c-1"))
+        store.append("b", 0, [new_event(), new_event()], meta("c-2"))
+        store.append("a", 1, [new_event()], meta("c-1"))
+        with store.batch() as batch:
+            found = batch.events_for_command("c-1")
+            assert [(e.seq, e.stream_id) for e in found] == [(1, "a"), (4, "a")]
+            assert [e.seq for e in batch.events_for_command("c-2")] == [2, 3]
+            assert batch.events_for_command("nope") == []
+
+    # --- the hash chain ------------------------------------------------------------
+
+    def test_verify_passes_on_a_good_log(self, store: EventStore) -> None:
+        for i in range(25):
+            stream = f"s{i % 4}"
+            store.append(stream, store.stream_version(stream), [new_event(i=i)], meta())
+        calls: list[tuple[int, int]] = []
+        report = store.verify(progress=lambda done, total: calls.append((done, total)))
+        assert report.ok, report.reason
+        assert (report.checked, report.head_seq) == (25, 25)
+        assert report.first_bad_seq is None
+        assert calls
+        assert calls[-1] == (25, 25)
+
+    def test_hashes_chain_from_previous_event(self, store: EventStore) -> None:
+        store.append("a", 0, [new_event(), new_event()], meta())
+        first, second = store.read_all()
+        assert first.hash != second.hash
+
+    def test_epoch_is_stable(self, store: EventStore) -> None:
+        assert store.epoch()
+        assert store.epoch() == store.epoch()
+
+    # make_store builds a fresh store per example, so a function-scoped factory
+    # is fine; every implementation runs this one method, hence "executors".
+    @settings(
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors]
+    )
+    @given(
+        ops=st.lists(
+            st.tuples(st.sampled_from(["a", "b", "c", "board-ü"]), st.integers(0, 3)),
+            max_size=12,
+        )
+    )
+    def test_random_appends_read_back_in_order(
+        self, make_store: MakeStore, ops: list[tuple[str, int]]
+    ) -> None:
+        store = make_store()
+        expected: list[tuple[str, str]] = []
+        for stream, count in ops:
+            events = [new_event(n=n) for n in range(count)]
+            store.append(stream, store.stream_version(stream), events, meta())
+            expected += [(stream, e.event_id) for e in events]
+        read = store.read_all()
+        assert [(e.stream_id, e.event_id) for e in read] == expected
+        assert [e.seq for e in read] == list(range(1, len(expected) + 1))
+        versions: dict[str, int] = {}
+        for event in read:
+            versions[event.stream_id] = versions.get(event.stream_id, 0) + 1
+            assert event.version == versions[event.stream_id]
+        assert {s.stream_id: s.version for s in store.streams()} == versions
+        report = store.verify()
+        assert report.ok, report.reason
+        assert report.checked == len(expected)
+        store.close()
