@@ -57,8 +57,14 @@ class Journal:
         command_id = f"cmd-{next(self._ids)}"
         for event in events:
             record = RecordedEvent(
-                event, self.board.version + 1, len(self.records) + 1, actor, command_id,
-                None, undo_of, redo_of,
+                event,
+                self.board.version + 1,
+                len(self.records) + 1,
+                actor,
+                command_id,
+                None,
+                undo_of,
+                redo_of,
             )
             self.records.append(record)
             if isinstance(event, ev.BoardCreated):

@@ -47,8 +47,10 @@ def cards(j: Journal, column: str) -> list[str]:
         (cmd.AddCard(B, "a", "todo", "Dup"), errors.AlreadyExists),
         (cmd.AddCard(B, "c", "todo", ""), errors.ValidationFailed),
         (cmd.AddCard(B, "c", "todo", "T", position=3), errors.PositionOutOfRange),
-        (cmd.AddCard(B, "c", "todo", "T", labels=tuple(f"l{i}" for i in range(21))),
-         errors.ValidationFailed),
+        (
+            cmd.AddCard(B, "c", "todo", "T", labels=tuple(f"l{i}" for i in range(21))),
+            errors.ValidationFailed,
+        ),
         (cmd.AddCard(B, "c", "todo", "T", labels=("",)), errors.ValidationFailed),
         (cmd.AddCard(B, "c", "todo", "T", due_date="2026-02-30"), errors.ValidationFailed),
         (cmd.AddCard(B, "c", "todo", "T", due_date="tomorrow"), errors.ValidationFailed),

@@ -17,9 +17,22 @@ from .journal import Journal
 B = "b1"
 # Weighted towards card work, as on a real board.
 OPS = (
-    "add_column", "edit_column", "move_column", "remove_column", "add_card", "add_card",
-    "edit_card", "edit_card", "move_card", "move_card", "move_card", "archive_card",
-    "restore_card", "rename_board", "undo", "redo",
+    "add_column",
+    "edit_column",
+    "move_column",
+    "remove_column",
+    "add_card",
+    "add_card",
+    "edit_card",
+    "edit_card",
+    "move_card",
+    "move_card",
+    "move_card",
+    "archive_card",
+    "restore_card",
+    "rename_board",
+    "undo",
+    "redo",
 )
 Intent = tuple[str, int, int, int]
 intents = st.lists(
@@ -58,12 +71,21 @@ def to_command(j: Journal, op: str, x: int, y: int) -> cmd.Command:
         case "add_card":
             size = len(b.columns[column].cards) if columns else 0
             return cmd.AddCard(
-                B, j.new_id("card"), column, WORDS[y % 4], labels=WORDS[: y % 3],
+                B,
+                j.new_id("card"),
+                column,
+                WORDS[y % 4],
+                labels=WORDS[: y % 3],
                 position=y % (size + 1),
             )
         case "edit_card":
-            return cmd.EditCard(B, card, title=WORDS[y % 4], assignees=WORDS[: y % 2],
-                                due_date=None if y % 2 else "2026-12-24")
+            return cmd.EditCard(
+                B,
+                card,
+                title=WORDS[y % 4],
+                assignees=WORDS[: y % 2],
+                due_date=None if y % 2 else "2026-12-24",
+            )
         case "move_card":
             size = len(b.columns[target].cards) if columns else 0
             return cmd.MoveCard(B, card, target, y % (size + 1))

@@ -132,6 +132,8 @@ class Board:
         ref = ChangeRef(record.version, record.actor, record.event.type_name)
         for aspect in aspects(record.event):
             self.last_change[aspect] = ref
+        for column_id in filled_columns(record.event):
+            self.last_change[f"column:{column_id}:cards"] = ref
         self._track_unit(record)
 
     def _track_unit(self, record: RecordedEvent) -> None:
@@ -344,6 +346,16 @@ def aspects(event: ev.Event) -> tuple[str, ...]:
             return tuple(f"card:{event.card_id}:{c.field}" for c in event.changes)
         case ev.CardMoved() | ev.CardArchived() | ev.CardRestored():
             return (f"card:{event.card_id}",)
+    return ()
+
+
+def filled_columns(event: ev.Event) -> tuple[str, ...]:
+    """Columns whose card count an event changes (for undo's WIP-limit check)."""
+    match event:
+        case ev.CardAdded() | ev.CardRemoved() | ev.CardArchived() | ev.CardRestored():
+            return (event.column_id,)
+        case ev.CardMoved() if event.from_column_id != event.to_column_id:
+            return (event.from_column_id, event.to_column_id)
     return ()
 
 

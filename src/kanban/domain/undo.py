@@ -50,7 +50,7 @@ def compensate(
     trial = board.clone()
     inverses: list[ev.Event] = []
     for event in reversed(unit_events):
-        inverse = _Inverter(trial, verb).invert(event)
+        inverse = _Inverter(trial, verb, actor, unit).invert(event)
         trial.mutate(inverse)
         inverses.append(inverse)
     return inverses
@@ -94,9 +94,11 @@ def _clamp(position: int, size: int) -> int:
 class _Inverter:
     """Builds the inverse of one event against the trial board, or refuses."""
 
-    def __init__(self, board: Board, verb: str) -> None:
+    def __init__(self, board: Board, verb: str, actor: str, unit: UnitRef) -> None:
         self.board = board
         self.verb = verb
+        self.actor = actor
+        self.unit = unit
 
     def refuse(self, what: str, aspect: str | None = None) -> UndoConflict:
         ref = self.board.last_change.get(aspect) if aspect else None
@@ -255,9 +257,20 @@ class _Inverter:
         return card
 
     def room(self, column_id: str) -> None:
+        """Refuse to fill a column past its limit because of someone else's later change.
+
+        With no such change the board is as the unit left it, so reverting it
+        restores a state the board really had, even one over its limit.
+        """
         column = self.board.columns[column_id]
-        if column.full:
-            raise self.refuse(
-                f"column {column.title!r} is at its WIP limit ({len(column.cards)}/"
-                f"{column.wip_limit})"
-            )
+        if not column.full:
+            return
+        for aspect in (f"column:{column_id}:cards", f"column:{column_id}:wip"):
+            ref = self.board.last_change.get(aspect)
+            if ref and ref.version > self.unit.last_version and ref.actor != self.actor:
+                raise _conflict(
+                    self.verb,
+                    f"column {column.title!r} is at its WIP limit "
+                    f"({len(column.cards)}/{column.wip_limit}) since a later change",
+                    ref,
+                )
