@@ -96,7 +96,8 @@ def test_processes_sharing_one_log_never_lose_or_duplicate(settings: Settings) -
         assert set(board.columns["col1"].cards) == acked
         assert board.columns["col0"].cards == []
         seqs = [e.seq for e in kanban.store.read_all()]
-        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        assert seqs == sorted(seqs)
+        assert len(set(seqs)) == len(seqs)
         # Each command's events are contiguous: no other command interleaves.
         by_command: dict[str, list[int]] = {}
         for e in kanban.store.read_all():

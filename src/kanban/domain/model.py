@@ -107,6 +107,8 @@ class Board:
         self.stacks: dict[str, Stacks] = {}
         self.last_change: dict[str, ChangeRef] = {}
         self._last_command: str | None = None
+        #: Version of the newest snapshot of this board (0: none known).
+        self.snapshot_version = 0
 
     # --- folding ---------------------------------------------------------
 
@@ -130,7 +132,7 @@ class Board:
         self.version = record.version
         self.seq = record.seq
         ref = ChangeRef(record.version, record.actor, record.event.type_name)
-        for aspect in aspects(record.event):
+        for aspect in touched(record.event):
             self.last_change[aspect] = ref
         for column_id in filled_columns(record.event):
             self.last_change[f"column:{column_id}:cards"] = ref
@@ -291,6 +293,7 @@ class Board:
             board.stacks[actor] = stacks
         board.last_change = {k: ChangeRef(*v) for k, v in data["last_change"].items()}
         board._last_command = data["last_command"]
+        board.snapshot_version = board.version
         return board
 
 
@@ -322,7 +325,20 @@ def _remove(stack: deque[UnitRef], unit_id: str) -> None:
 # --- aspects: what each event touches, for undo's conflict detection ---------
 
 
+def touched(event: ev.Event) -> tuple[str, ...]:
+    """The aspects an event changes, recorded in `Board.last_change`.
+
+    A new card's fields need no entry of their own: an absent entry already
+    says "not changed since", which keeps a board's bookkeeping at one entry
+    per card plus one per edited field.
+    """
+    if isinstance(event, ev.CardAdded | ev.CardRemoved):
+        return (f"card:{event.card_id}",)
+    return aspects(event)
+
+
 def aspects(event: ev.Event) -> tuple[str, ...]:
+    """The aspects an event depends on: a later change to any of them blocks its undo."""
     match event:
         case ev.BoardRenamed():
             return ("board:title",)

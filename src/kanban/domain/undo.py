@@ -120,7 +120,8 @@ class _Inverter:
                 column = self.column(e.column_id)
                 if column.cards:
                     raise self.refuse(
-                        f"column {column.title!r} now holds {len(column.cards)} card(s)"
+                        f"column {column.title!r} now holds {len(column.cards)} card(s)",
+                        f"column:{column.id}:cards",
                     )
                 position = b.column_position(column.id)
                 return ev.ColumnRemoved(column.id, column.title, position, column.wip_limit)

@@ -7,6 +7,7 @@ starts from its newest snapshot.
 
 from __future__ import annotations
 
+import zlib
 from collections import OrderedDict
 
 import orjson
@@ -52,11 +53,20 @@ class BoardRepository:
     def clear(self) -> None:
         self._cache.clear()
 
-    def maybe_snapshot(self, batch: Batch, board: Board, previous_version: int) -> None:
-        every = self.snapshot_every
-        if every and board.version // every > previous_version // every:
-            state = orjson.dumps(board.to_snapshot())
+    def maybe_snapshot(self, batch: Batch, board: Board) -> None:
+        """Snapshot when replaying the events since the last one would cost more than it.
+
+        A snapshot costs about as much as the board is big, so a big board
+        snapshots less often: the interval is the larger of `snapshot_every`
+        and the board's card count, which keeps snapshot work per event flat.
+        """
+        if not self.snapshot_every:
+            return
+        interval = max(self.snapshot_every, len(board.cards))
+        if board.version - board.snapshot_version >= interval:
+            state = zlib.compress(orjson.dumps(board.to_snapshot()), 1)
             batch.save_snapshot(Snapshot(board.id, board.version, SNAPSHOT_SCHEMA, state))
+            board.snapshot_version = board.version
 
 
 def load_board(
@@ -64,14 +74,14 @@ def load_board(
 ) -> Board:
     """Fold a board up to `version` (its tail when None), from its newest usable snapshot.
 
-    This is time travel too: any past version costs at most one snapshot
-    interval of events.
+    This is time travel too: every snapshot is kept (they are a cache, safe to
+    delete), so any past version costs at most one snapshot interval of events.
     """
     reader = batch if batch is not None else store
     board: Board | None = None
     snapshot = store.load_snapshot(board_id, version)
     if snapshot is not None and snapshot.schema == SNAPSHOT_SCHEMA:
-        board = Board.from_snapshot(orjson.loads(snapshot.state))
+        board = Board.from_snapshot(orjson.loads(zlib.decompress(snapshot.state)))
     start = board.version + 1 if board else 1
     events = reader.read_stream(board_id, start, version)
     if board is None and not events:

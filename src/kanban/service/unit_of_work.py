@@ -64,7 +64,6 @@ class UnitOfWork:
         meta = codec.metadata(self.ctx, self.command, undo_of, redo_of)
         stored = self.batch.append(board.id, board.version, codec.encode(events), meta)
         self.dirty = board.id
-        previous = board.version
         for event, row in zip(events, stored, strict=True):
             record = RecordedEvent(
                 event,
@@ -81,7 +80,7 @@ class UnitOfWork:
             else:
                 board.apply(record)
         self.boards.put(board)
-        self.boards.maybe_snapshot(self.batch, board, previous)
+        self.boards.maybe_snapshot(self.batch, board)
         unit = undo_of or redo_of
         created = {} if unit else created_ids(events)
         return CommandResult(

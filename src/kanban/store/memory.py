@@ -30,9 +30,6 @@ from kanban.store.chain import GENESIS, Chain, ChainWalker, chain_rows
 
 Clock = Callable[[], datetime]
 
-SNAPSHOTS_KEPT = 3
-"""Snapshots kept per stream, as in the SQLite store."""
-
 
 class _Tail(NamedTuple):
     seq: int
@@ -97,10 +94,7 @@ class MemoryEventStore(EventStore):
                 self._commands.setdefault(_command_id(row), []).append(row)
                 self._event_ids.add(row[3])
             for snapshot in snapshots:
-                kept = self._snapshots.setdefault(snapshot.stream_id, {})
-                kept[snapshot.version] = snapshot
-                for version in sorted(kept)[:-SNAPSHOTS_KEPT]:
-                    del kept[version]
+                self._snapshots.setdefault(snapshot.stream_id, {})[snapshot.version] = snapshot
 
     def _check_open(self) -> None:
         if self._closed:

@@ -41,10 +41,11 @@ from kanban.store.migrations import apply_migrations
 
 Clock = Callable[[], datetime]
 
-SNAPSHOTS_KEPT = 3
-"""Snapshots kept per stream; older ones are pruned when a new one is saved."""
 
 VERIFY_PAGE = 5000
+
+CACHE_KIB = 64 * 1024
+"""Page cache of the write connection (readers get a quarter each)."""
 
 _COLS = codec.ROW_COLUMNS
 SQL_TAIL = "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1"
@@ -70,10 +71,6 @@ SQL_LOAD_SNAPSHOT = (
 )
 SQL_SAVE_SNAPSHOT = (
     "INSERT OR REPLACE INTO snapshots (stream_id, version, schema, state) VALUES (?, ?, ?, ?)"
-)
-SQL_PRUNE_SNAPSHOTS = (
-    "DELETE FROM snapshots WHERE stream_id = ? AND version NOT IN"
-    " (SELECT version FROM snapshots WHERE stream_id = ? ORDER BY version DESC LIMIT ?)"
 )
 
 _MAX_VERSION = 2**63 - 1
@@ -159,6 +156,10 @@ class SQLiteEventStore(EventStore):
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             try:
                 conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+                # The default 2 MB page cache makes every insert into the
+                # random-keyed indexes (event_id, command_id) a read once the
+                # log outgrows it; appends then slow down as the log grows.
+                conn.execute(f"PRAGMA cache_size = {-CACHE_KIB if write else -CACHE_KIB // 4}")
                 if write:
                     self._enable_wal(conn)
                     # FULL: an acknowledged commit survives power loss and kill -9.
@@ -497,7 +498,4 @@ class _SQLiteBatch(Batch):
             self._conn.execute(
                 SQL_SAVE_SNAPSHOT,
                 (snapshot.stream_id, snapshot.version, snapshot.schema, snapshot.state),
-            )
-            self._conn.execute(
-                SQL_PRUNE_SNAPSHOTS, (snapshot.stream_id, snapshot.stream_id, SNAPSHOTS_KEPT)
             )
