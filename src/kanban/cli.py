@@ -255,3 +255,7 @@ def _with_progress(label: str, work: Any) -> Any:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
