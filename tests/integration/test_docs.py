@@ -1,0 +1,47 @@
+"""The README's claims about the command line and configuration stay true."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kanban.cli import app
+from kanban.settings import Settings
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+CLI_ONLY_VARIABLES = {"KANBAN_ACTOR"}
+
+
+def readme_commands() -> list[list[str]]:
+    """Each `kanban ...` command in the README's command table, as its words before options."""
+    commands = []
+    for match in re.finditer(r"^\| `kanban ([a-z ]+?)(?: [A-Z\[].*?)?` \|", README, re.M):
+        commands.append(match.group(1).split())
+    return commands
+
+
+def test_readme_lists_commands() -> None:
+    assert len(readme_commands()) >= 5
+
+
+@pytest.mark.parametrize("words", readme_commands(), ids=" ".join)
+def test_every_command_in_the_readme_exists(words: list[str]) -> None:
+    result = CliRunner().invoke(app, [*words, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--data-dir" in result.output
+
+
+def test_every_documented_variable_is_a_setting_and_every_setting_is_documented() -> None:
+    documented = set(re.findall(r"^\| `(KANBAN_[A-Z_]+)` \|", README, re.M))
+    settings = {f"KANBAN_{name.upper()}" for name in Settings.model_fields}
+    assert documented - CLI_ONLY_VARIABLES == settings
+
+
+def test_quick_start_is_exactly_two_commands() -> None:
+    quick = README.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    lines = [line for line in quick.strip().splitlines() if line.strip()]
+    assert [line.split()[0] for line in lines] == ["./scripts/run", "./scripts/test"]
+    assert "scripts/test" in (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
