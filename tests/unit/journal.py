@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from typing import Any
 
 from kanban.domain import commands as cmd
 from kanban.domain import decide
 from kanban.domain import events as ev
+from kanban.domain.decide import DECISIONS
 from kanban.domain.model import Board, RecordedEvent
 from kanban.domain.undo import compensate, redo_target, undo_target
-
-DECIDE: dict[type[cmd.Command], Callable[[Board, Any], list[ev.Event]]] = {
-    cmd.RenameBoard: decide.rename_board,
-    cmd.ArchiveBoard: decide.archive_board,
-    cmd.RestoreBoard: decide.restore_board,
-    cmd.AddColumn: decide.add_column,
-    cmd.EditColumn: decide.edit_column,
-    cmd.MoveColumn: decide.move_column,
-    cmd.RemoveColumn: decide.remove_column,
-    cmd.AddCard: decide.add_card,
-    cmd.EditCard: decide.edit_card,
-    cmd.MoveCard: decide.move_card,
-    cmd.ArchiveCard: decide.archive_card,
-    cmd.RestoreCard: decide.restore_card,
-}
 
 
 class Journal:
@@ -53,7 +37,7 @@ class Journal:
             events = compensate(self.board, actor, unit, unit_events, verb)
             undo_of, redo_of = (unit.unit_id, None) if is_undo else (None, unit.unit_id)
         else:
-            events = DECIDE[type(command)](self.board, command)
+            events = DECISIONS[type(command)](self.board, command)
         command_id = f"cmd-{next(self._ids)}"
         for event in events:
             record = RecordedEvent(

@@ -7,6 +7,9 @@ The board changes only when the recorded events are applied.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from kanban.domain import commands as cmd
 from kanban.domain import events as ev
 from kanban.domain import rules
@@ -220,3 +223,20 @@ def _room_for_one(column: Column) -> None:
         raise WipLimitReached(
             f"column {column.title!r} is at its WIP limit ({len(column.cards)}/{column.wip_limit})"
         )
+
+
+#: Commands on an existing board and the decision that answers each.
+DECISIONS: dict[type[cmd.Command], Callable[[Board, Any], list[ev.Event]]] = {
+    cmd.RenameBoard: rename_board,
+    cmd.ArchiveBoard: archive_board,
+    cmd.RestoreBoard: restore_board,
+    cmd.AddColumn: add_column,
+    cmd.EditColumn: edit_column,
+    cmd.MoveColumn: move_column,
+    cmd.RemoveColumn: remove_column,
+    cmd.AddCard: add_card,
+    cmd.EditCard: edit_card,
+    cmd.MoveCard: move_card,
+    cmd.ArchiveCard: archive_card,
+    cmd.RestoreCard: restore_card,
+}

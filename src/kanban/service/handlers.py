@@ -12,26 +12,11 @@ from typing import Any
 from kanban.domain import commands as cmd
 from kanban.domain import decide
 from kanban.domain.commands import CommandResult
+from kanban.domain.decide import DECISIONS
 from kanban.domain.undo import compensate, redo_target, undo_target
 from kanban.service.unit_of_work import UnitOfWork
 
 Handler = Callable[[Any, UnitOfWork], CommandResult]
-
-#: Commands on an existing board whose handling is "decide, then record".
-DECISIONS: dict[type[cmd.Command], Callable[[Any, Any], list[Any]]] = {
-    cmd.RenameBoard: decide.rename_board,
-    cmd.ArchiveBoard: decide.archive_board,
-    cmd.RestoreBoard: decide.restore_board,
-    cmd.AddColumn: decide.add_column,
-    cmd.EditColumn: decide.edit_column,
-    cmd.MoveColumn: decide.move_column,
-    cmd.RemoveColumn: decide.remove_column,
-    cmd.AddCard: decide.add_card,
-    cmd.EditCard: decide.edit_card,
-    cmd.MoveCard: decide.move_card,
-    cmd.ArchiveCard: decide.archive_card,
-    cmd.RestoreCard: decide.restore_card,
-}
 
 
 def create_board(c: cmd.CreateBoard, uow: UnitOfWork) -> CommandResult:

@@ -15,6 +15,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from kanban.domain.errors import ConcurrencyError
+
 JSONDict = dict[str, Any]
 
 
@@ -105,7 +107,6 @@ class Batch(ABC):
     def events_for_command(self, command_id: str) -> list[StoredEvent]:
         """Events whose metadata carries this command id, in seq order."""
 
-    @abstractmethod
     def append(
         self,
         stream_id: str,
@@ -117,6 +118,25 @@ class Batch(ABC):
 
         Raises ConcurrencyError (writing nothing) when it is not.
         """
+        actual = self.stream_version(stream_id)
+        if actual != expected_version:
+            raise ConcurrencyError(
+                f"stream {stream_id!r} is at version {actual}, not the expected version "
+                f"{expected_version}; nothing was written"
+            )
+        if not events:
+            return []
+        return self._append(stream_id, actual, events, metadata)
+
+    @abstractmethod
+    def _append(
+        self,
+        stream_id: str,
+        version: int,
+        events: Sequence[NewEvent],
+        metadata: Mapping[str, Any],
+    ) -> list[StoredEvent]:
+        """Write events after `version`, the stream's checked current version."""
 
     @abstractmethod
     def save_snapshot(self, snapshot: Snapshot) -> None:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from kanban.domain.errors import ConcurrencyError, StorageError
+from kanban.domain.errors import StorageError
 from kanban.store import codec
 from kanban.store.base import (
     Batch,
@@ -243,21 +243,13 @@ class _MemoryBatch(Batch):
         pending = [row for row in self.rows if _command_id(row) == command_id]
         return [codec.to_stored(row) for row in self._store._command_rows(command_id) + pending]
 
-    def append(
+    def _append(
         self,
         stream_id: str,
-        expected_version: int,
+        actual: int,
         events: Sequence[NewEvent],
         metadata: Mapping[str, Any],
     ) -> list[StoredEvent]:
-        actual = self.stream_version(stream_id)
-        if actual != expected_version:
-            raise ConcurrencyError(
-                f"stream {stream_id!r} is at version {actual}, not the expected version "
-                f"{expected_version}; nothing was written"
-            )
-        if not events:
-            return []
         self._check_event_ids(stream_id, events)
         store = self._store
         rows = chain_rows(

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from kanban.domain.errors import (
-    ConcurrencyError,
     LogCorrupted,
     LogKeyMismatch,
     StorageError,
@@ -441,21 +440,13 @@ class _SQLiteBatch(Batch):
             rows = self._conn.execute(SQL_FOR_COMMAND, (command_id,)).fetchall()
         return [codec.to_stored(row) for row in rows]
 
-    def append(
+    def _append(
         self,
         stream_id: str,
-        expected_version: int,
+        actual: int,
         events: Sequence[NewEvent],
         metadata: Mapping[str, Any],
     ) -> list[StoredEvent]:
-        actual = self.stream_version(stream_id)
-        if actual != expected_version:
-            raise ConcurrencyError(
-                f"stream {stream_id!r} is at version {actual}, not the expected version "
-                f"{expected_version}; nothing was written"
-            )
-        if not events:
-            return []
         store = self._store
         rows = chain_rows(
             store._chain, store._clock, self._tail, stream_id, actual, events, metadata
