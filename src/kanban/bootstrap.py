@@ -6,6 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from kanban.projections.base import ReadStore
+from kanban.projections.boards import BoardsProjection
+from kanban.projections.history import HistoryProjection
+from kanban.projections.runner import Projector
+from kanban.projections.sqlite import SQLiteReadStore
 from kanban.service.bus import CommandBus
 from kanban.service.repository import BoardRepository
 from kanban.settings import Settings
@@ -21,19 +26,25 @@ def utc_now() -> datetime:
 
 @dataclass
 class Kanban:
-    """The wired service: the event store, the write side's boards and the bus."""
+    """The wired service: the log and its write side, the read models and their projector."""
 
     settings: Settings
     store: EventStore
     boards: BoardRepository
     bus: CommandBus
+    read: ReadStore
+    projector: Projector
 
     def start(self) -> Kanban:
         self.bus.start()
+        self.projector.start()
         return self
 
     def close(self) -> None:
+        # Finish every queued command, then project it, then let go.
         self.bus.stop()
+        self.projector.stop()
+        self.read.close()
         self.store.close()
 
     def __enter__(self) -> Kanban:
@@ -47,5 +58,7 @@ def bootstrap(settings: Settings, clock: Clock = utc_now) -> Kanban:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = SQLiteEventStore.open(settings.log_path, key=settings.log_key_bytes, clock=clock)
     boards = BoardRepository(store, settings.board_cache, settings.snapshot_every)
-    bus = CommandBus(store, boards, settings.max_batch)
-    return Kanban(settings, store, boards, bus)
+    read = SQLiteReadStore(settings.read_path)
+    projector = Projector(store, read, [BoardsProjection(store), HistoryProjection()])
+    bus = CommandBus(store, boards, settings.max_batch, on_commit=projector.wake)
+    return Kanban(settings, store, boards, bus, read, projector)

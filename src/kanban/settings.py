@@ -28,5 +28,10 @@ class Settings(BaseSettings):
         return self.data_dir / "events.db"
 
     @property
+    def read_path(self) -> Path:
+        """The read models: disposable, rebuilt from the log when deleted."""
+        return self.data_dir / "read.db"
+
+    @property
     def log_key_bytes(self) -> bytes | None:
         return self.log_key.get_secret_value().encode() if self.log_key else None

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from kanban.domain import events as ev
-from kanban.domain.model import Board
 
 
-def summarize(event: ev.Event, before: Board | None) -> str:
+class Titled(Protocol):
+    @property
+    def title(self) -> str: ...
+
+
+class Names(Protocol):
+    """Anything that can name a board's columns and cards (a Board does)."""
+
+    def column(self, column_id: str) -> Titled | None: ...
+
+    def card(self, card_id: str) -> Titled | None: ...
+
+
+def summarize(event: ev.Event, before: Names | None) -> str:
     """Describe `event`, naming things as they were on the board just before it."""
 
     def column(column_id: str) -> str:

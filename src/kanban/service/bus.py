@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -38,11 +39,17 @@ class CommandBus:
     """Takes commands from any thread; writes them from one."""
 
     def __init__(
-        self, store: EventStore, boards: BoardRepository | None = None, max_batch: int = 256
+        self,
+        store: EventStore,
+        boards: BoardRepository | None = None,
+        max_batch: int = 256,
+        on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self.store = store
         self.boards = boards or BoardRepository(store)
         self.max_batch = max_batch
+        #: Called with the newest seq after each commit that appended events.
+        self.on_commit = on_commit
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -128,6 +135,9 @@ class CommandBus:
                 job.future.set_exception(outcome)
             else:
                 job.future.set_result(outcome)
+        appended = [o.seq for o in outcomes if isinstance(o, CommandResult) and o.appended]
+        if appended and self.on_commit is not None:
+            self.on_commit(max(appended))
 
     def _handle(self, batch: Batch, job: _Job, touched: set[str]) -> CommandResult | BaseException:
         uow = UnitOfWork(batch, self.boards, job.ctx, job.command)

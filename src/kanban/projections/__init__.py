@@ -1,0 +1,1 @@
+"""Read models: projections that build query tables from the event log."""

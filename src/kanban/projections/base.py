@@ -1,0 +1,140 @@
+"""The read store interface and the projection protocol.
+
+A projection is named, declares the event types it handles, and turns a batch
+of stored events into read-store writes. The runner gives it the events after
+its checkpoint and stores the new checkpoint in the same transaction as the
+writes, so a crash never applies an event twice or skips one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from kanban.store.base import StoredEvent
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    id: str
+    title: str
+    version: int
+    seq: int
+    archived: bool
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    seq: int
+    board_id: str
+    version: int
+    type: str
+    data: dict[str, Any]
+    actor: str
+    recorded_at: str
+    summary: str
+    unit_id: str
+    undo_of: str | None
+    redo_of: str | None
+    card_id: str | None
+
+
+class ReadTransaction(ABC):
+    """Writes of one projector batch; all of them and the checkpoints, or none."""
+
+    @abstractmethod
+    def checkpoint(self, name: str) -> int: ...
+
+    @abstractmethod
+    def set_checkpoint(self, name: str, seq: int) -> None: ...
+
+    @abstractmethod
+    def clear(self, name: str) -> None:
+        """Forget everything projection `name` wrote, and its checkpoint."""
+
+    @abstractmethod
+    def board_version(self, board_id: str) -> int: ...
+
+    @abstractmethod
+    def put_board(self, row: BoardRow, view: bytes, view_all: bytes) -> None: ...
+
+    @abstractmethod
+    def put_card(self, board_id: str, card: dict[str, Any], version: int) -> None: ...
+
+    @abstractmethod
+    def delete_card(self, board_id: str, card_id: str) -> None: ...
+
+    @abstractmethod
+    def add_history(self, rows: Sequence[HistoryRow]) -> None: ...
+
+    @abstractmethod
+    def set_undone(self, board_id: str, unit_id: str, undone: bool) -> None: ...
+
+    @abstractmethod
+    def names(self, board_id: str) -> dict[str, str]:
+        """Titles of a board's columns and cards as the history projection last saw them."""
+
+    @abstractmethod
+    def put_names(self, board_id: str, names: dict[str, str]) -> None: ...
+
+
+class ReadStore(ABC):
+    """The query side's storage: disposable, rebuilt from the log at will."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[ReadTransaction]: ...
+
+    @abstractmethod
+    def checkpoints(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    def boards(self) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def board_version(self, board_id: str) -> int | None: ...
+
+    @abstractmethod
+    def board_view(self, board_id: str, include_archived: bool) -> tuple[int, bytes] | None:
+        """The board's pre-serialized JSON view and its version."""
+
+    @abstractmethod
+    def card(self, board_id: str, card_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def history(
+        self,
+        board_id: str,
+        limit: int,
+        before_seq: int | None = None,
+        card_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Newest first, seq < before_seq."""
+
+    @abstractmethod
+    def history_after(self, board_id: str, after_seq: int, limit: int) -> list[dict[str, Any]]:
+        """Oldest first, seq > after_seq."""
+
+    @abstractmethod
+    def search(self, query: str, limit: int) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class Projection(ABC):
+    """A named read model fed by the events it declares."""
+
+    name: ClassVar[str]
+    handles: ClassVar[frozenset[str]]
+
+    @abstractmethod
+    def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
+        """Project events (all of a type it handles, in seq order, none seen before)."""
+
+    def reset(self) -> None:  # noqa: B027 - an optional hook; most projections keep no memory
+        """Forget in-memory state (called before a rebuild and after a failed batch)."""

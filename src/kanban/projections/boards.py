@@ -1,0 +1,86 @@
+"""The board read models: board list, board views (pre-serialized JSON) and cards."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import orjson
+
+from kanban.domain import events as ev
+from kanban.domain.model import Board, card_view
+from kanban.projections.base import BoardRow, Projection, ReadTransaction
+from kanban.service.codec import decode
+from kanban.service.repository import load_board
+from kanban.store.base import EventStore, StoredEvent
+from kanban.store.codec import format_time
+
+
+class BoardsProjection(Projection):
+    """Folds each board with the domain's own rules, then writes what changed.
+
+    Folding with `Board.apply` (rather than re-implementing positions in SQL)
+    is what makes the read model equal to a fresh fold of the log.
+    """
+
+    name = "boards"
+    handles = frozenset(ev.registry.classes)
+
+    def __init__(self, source: EventStore, capacity: int = 256) -> None:
+        self.source = source
+        self.capacity = capacity
+        self._boards: OrderedDict[str, Board] = OrderedDict()
+
+    def reset(self) -> None:
+        self._boards.clear()
+
+    def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
+        touched: dict[str, Board] = {}
+        cards: dict[str, set[str]] = {}
+        updated: dict[str, str] = {}
+        for stored in events:
+            board = touched.get(stored.stream_id) or self._board(tx, stored.stream_id)
+            if board is not None and stored.version <= board.version:
+                continue  # already projected
+            board = Board.fold([decode(stored)], board)
+            touched[board.id] = board
+            updated[board.id] = format_time(stored.recorded_at)
+            card_id = stored.data.get("card_id")
+            if card_id:
+                cards.setdefault(board.id, set()).add(card_id)
+        for board_id, board in touched.items():
+            row = BoardRow(
+                board.id,
+                board.title,
+                board.version,
+                board.seq,
+                board.archived,
+                updated[board_id],
+                updated[board_id],
+            )
+            tx.put_board(row, orjson.dumps(board.view()), orjson.dumps(board.view(True)))
+            for card_id in cards.get(board_id, ()):
+                card = board.card(card_id)
+                if card is None:
+                    tx.delete_card(board_id, card_id)
+                else:
+                    tx.put_card(
+                        board_id, {**card_view(card), "version": board.version}, board.version
+                    )
+            self._remember(board)
+
+    def _board(self, tx: ReadTransaction, board_id: str) -> Board | None:
+        version = tx.board_version(board_id)
+        board = self._boards.get(board_id)
+        if board is not None and board.version == version:
+            return board
+        if version == 0:
+            return None
+        # Cold (restart, or evicted): the board as the read model last saw it.
+        return load_board(self.source, board_id, version)
+
+    def _remember(self, board: Board) -> None:
+        self._boards[board.id] = board
+        self._boards.move_to_end(board.id)
+        while len(self._boards) > self.capacity:
+            self._boards.popitem(last=False)

@@ -1,0 +1,83 @@
+"""The history read model: every event with who, when, a summary, and undone flags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kanban.domain import events as ev
+from kanban.domain.summary import summarize
+from kanban.projections.base import HistoryRow, Projection, ReadTransaction
+from kanban.service.codec import decode
+from kanban.store.base import StoredEvent
+from kanban.store.codec import format_time
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    title: str
+
+
+class NameBook:
+    """The titles of a board's columns and cards, kept from events, for summaries."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+
+    def column(self, column_id: str) -> _Named | None:
+        title = self.names.get(f"column:{column_id}")
+        return _Named(title) if title is not None else None
+
+    def card(self, card_id: str) -> _Named | None:
+        title = self.names.get(f"card:{card_id}")
+        return _Named(title) if title is not None else None
+
+    def learn(self, event: ev.Event) -> None:
+        match event:
+            case ev.ColumnAdded() | ev.ColumnRenamed():
+                self.names[f"column:{event.column_id}"] = event.title
+            case ev.CardAdded():
+                self.names[f"card:{event.card_id}"] = event.title
+            case ev.CardEdited():
+                for change in event.changes:
+                    if change.field == "title":
+                        self.names[f"card:{event.card_id}"] = change.value
+
+
+class HistoryProjection(Projection):
+    name = "history"
+    handles = frozenset(ev.registry.classes)
+
+    def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
+        books: dict[str, NameBook] = {}
+        rows = []
+        for stored in events:
+            record = decode(stored)
+            book = books.get(stored.stream_id)
+            if book is None:
+                book = books[stored.stream_id] = NameBook(tx.names(stored.stream_id))
+            summary = summarize(record.event, book)
+            book.learn(record.event)
+            if record.undo_of:
+                tx.set_undone(stored.stream_id, record.undo_of, True)
+            elif record.redo_of:
+                tx.set_undone(stored.stream_id, record.redo_of, False)
+            rows.append(
+                HistoryRow(
+                    stored.seq,
+                    stored.stream_id,
+                    stored.version,
+                    stored.type,
+                    stored.data,
+                    record.actor,
+                    format_time(stored.recorded_at),
+                    summary,
+                    record.undo_of or record.redo_of or record.command_id,
+                    record.undo_of,
+                    record.redo_of,
+                    stored.data.get("card_id"),
+                )
+            )
+        tx.add_history(rows)
+        for board_id, book in books.items():
+            tx.put_names(board_id, book.names)

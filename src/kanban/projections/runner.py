@@ -1,0 +1,168 @@
+"""The projector: feeds the log to the projections, in seq order, exactly once.
+
+Each batch is one read-database transaction that reads every projection's
+checkpoint, applies the events after it, and stores the new checkpoints, so
+an event is never applied twice or skipped, whatever crashes when. The
+runner wakes when the local writer commits and polls for other processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from kanban.projections.base import Projection, ReadStore
+from kanban.store.base import EventStore, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectorStatus:
+    name: str
+    checkpoint: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.checkpoint, 0)
+
+
+class Projector:
+    def __init__(
+        self,
+        source: EventStore,
+        read: ReadStore,
+        projections: Sequence[Projection],
+        page: int = 500,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.source = source
+        self.read = read
+        self.projections = list(projections)
+        self.page = page
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._applied = threading.Condition()
+        self._watermark = min(read.checkpoints().get(p.name, 0) for p in self.projections)
+        self._listeners: list[Listener] = []
+
+    # --- lifecycle -----------------------------------------------------------
+
+    def start(self) -> Projector:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="kanban-projector", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stop.set()
+            self._wake.set()
+            thread.join()
+
+    def wake(self, seq: int = 0) -> None:
+        """Called after a commit: there are new events to project."""
+        self._wake.set()
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(seq)` (from the projector thread) whenever the watermark moves."""
+        self._listeners.append(listener)
+
+    # --- progress ------------------------------------------------------------
+
+    @property
+    def watermark(self) -> int:
+        """Every event up to this seq is applied by every projection."""
+        return self._watermark
+
+    def wait_for(self, seq: int, timeout: float) -> bool:
+        with self._applied:
+            return self._applied.wait_for(lambda: self._watermark >= seq, timeout)
+
+    def status(self) -> list[ProjectorStatus]:
+        head = self.source.head_seq()
+        checkpoints = self.read.checkpoints()
+        return [ProjectorStatus(p.name, checkpoints.get(p.name, 0), head) for p in self.projections]
+
+    # --- work ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+            except Exception:
+                log.exception("projection failed; retrying")
+                for projection in self.projections:
+                    projection.reset()
+                self._stop.wait(1.0)
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def catch_up(self, progress: ProgressCallback | None = None) -> int:
+        """Apply every event not yet projected; return how many were read."""
+        total = 0
+        head = self.source.head_seq() if progress else 0
+        while not self._stop.is_set():
+            done = self._batch()
+            if done == 0:
+                break
+            total += done
+            if progress:
+                progress(self._watermark, max(head, self._watermark))
+        return total
+
+    def _batch(self) -> int:
+        with self.read.transaction() as tx:
+            checkpoints = {p.name: tx.checkpoint(p.name) for p in self.projections}
+            low = min(checkpoints.values())
+            events = self.source.read_all(low, self.page)
+            if not events:
+                self._advance(low)
+                return 0
+            for projection in self.projections:
+                seen = checkpoints[projection.name]
+                mine = [e for e in events if e.seq > seen and e.type in projection.handles]
+                if mine:
+                    projection.apply(tx, mine)
+                tx.set_checkpoint(projection.name, max(seen, events[-1].seq))
+        self._advance(events[-1].seq)
+        return len(events)
+
+    def _advance(self, seq: int) -> None:
+        if seq == self._watermark:
+            return
+        with self._applied:
+            self._watermark = seq
+            self._applied.notify_all()
+        for listener in self._listeners:
+            listener(seq)
+
+    def rebuild(
+        self, names: Sequence[str] | None = None, progress: ProgressCallback | None = None
+    ) -> int:
+        """Forget the named projections (all when None) and project them again from seq 0."""
+        chosen = [p for p in self.projections if names is None or p.name in names]
+        with self.read.transaction() as tx:
+            for projection in chosen:
+                tx.clear(projection.name)
+                projection.reset()
+        self._watermark = 0
+        started = time.monotonic()
+        count = self.catch_up(progress)
+        log.info(
+            "rebuilt %s: %d events in %.1fs",
+            [p.name for p in chosen],
+            count,
+            time.monotonic() - started,
+        )
+        return count

@@ -1,0 +1,351 @@
+"""The read database: SQLite, separate from the log, disposable.
+
+Delete the file and the next start rebuilds it from the log. A file written by
+another read-schema version is deleted and rebuilt the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from kanban.domain.errors import StorageError
+from kanban.projections.base import BoardRow, HistoryRow, ReadStore, ReadTransaction
+
+READ_SCHEMA = 1
+
+SCHEMA = """
+CREATE TABLE checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE boards (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL,
+    archived INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    view BLOB NOT NULL, view_all BLOB NOT NULL
+);
+CREATE TABLE cards (
+    id INTEGER PRIMARY KEY, board_id TEXT NOT NULL, card_id TEXT NOT NULL,
+    version INTEGER NOT NULL, body BLOB NOT NULL, UNIQUE (board_id, card_id)
+);
+CREATE VIRTUAL TABLE cards_fts USING fts5(title, description, tokenize = 'unicode61');
+CREATE TABLE history (
+    seq INTEGER PRIMARY KEY, board_id TEXT NOT NULL, version INTEGER NOT NULL,
+    type TEXT NOT NULL, data BLOB NOT NULL, actor TEXT NOT NULL, recorded_at TEXT NOT NULL,
+    summary TEXT NOT NULL, unit_id TEXT NOT NULL, undo_of TEXT, redo_of TEXT, card_id TEXT
+);
+CREATE INDEX history_board ON history (board_id, seq);
+CREATE INDEX history_card ON history (board_id, card_id, seq);
+CREATE TABLE units (
+    board_id TEXT NOT NULL, unit_id TEXT NOT NULL, undone INTEGER NOT NULL,
+    PRIMARY KEY (board_id, unit_id)
+) WITHOUT ROWID;
+CREATE TABLE names (board_id TEXT PRIMARY KEY, names BLOB NOT NULL) WITHOUT ROWID;
+"""
+
+#: What each projection owns, so that one can be rebuilt alone.
+TABLES = {"boards": ("boards", "cards", "cards_fts"), "history": ("history", "units", "names")}
+
+HISTORY_COLUMNS = (
+    "h.seq, h.version, h.type, h.data, h.actor, h.recorded_at, h.summary, h.undo_of, "
+    "h.redo_of, h.unit_id, coalesce(u.undone, 0) AND h.undo_of IS NULL AND h.redo_of IS NULL"
+)
+HISTORY_FROM = (
+    "FROM history h LEFT JOIN units u ON u.board_id = h.board_id AND u.unit_id = h.unit_id"
+)
+
+
+class SQLiteReadStore(ReadStore):
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._writer = self._open_writer()
+
+    def _open_writer(self) -> sqlite3.Connection:
+        conn = _connect(self.path)
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version not in (0, READ_SCHEMA):
+            # Another read-schema version: the read database is disposable.
+            conn.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            conn = _connect(self.path)
+            version = 0
+        conn.execute("PRAGMA journal_mode = WAL")
+        # Disposable: a crash may lose the newest batches, which the
+        # checkpoint (in the same transaction) then replays.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if version == 0:
+            conn.execute("BEGIN IMMEDIATE")
+            (again,) = conn.execute("PRAGMA user_version").fetchone()
+            if again == 0:
+                for statement in _statements(SCHEMA):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {READ_SCHEMA}")
+            conn.execute("COMMIT")
+        return conn
+
+    # --- writes --------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[ReadTransaction]:
+        with self._lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Transaction(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # --- reads ---------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path)
+            conn.execute("PRAGMA query_only = ON")
+            self._local.conn = conn
+            with self._lock:
+                self._readers.append(conn)
+        return conn
+
+    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._reader().execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"reading the read database failed: {exc}") from exc
+
+    def checkpoints(self) -> dict[str, int]:
+        return dict(self._all("SELECT name, seq FROM checkpoints"))
+
+    def boards(self) -> list[dict[str, Any]]:
+        rows = self._all(
+            "SELECT id, title, version, archived, created_at, updated_at FROM boards"
+            " ORDER BY created_at, id"
+        )
+        return [
+            {
+                "id": i,
+                "title": t,
+                "version": v,
+                "archived": bool(a),
+                "created_at": c,
+                "updated_at": u,
+            }
+            for i, t, v, a, c, u in rows
+        ]
+
+    def board_version(self, board_id: str) -> int | None:
+        rows = self._all("SELECT version FROM boards WHERE id = ?", (board_id,))
+        return rows[0][0] if rows else None
+
+    def board_view(self, board_id: str, include_archived: bool) -> tuple[int, bytes] | None:
+        column = "view_all" if include_archived else "view"
+        rows = self._all(f"SELECT version, {column} FROM boards WHERE id = ?", (board_id,))
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def card(self, board_id: str, card_id: str) -> dict[str, Any] | None:
+        rows = self._all(
+            "SELECT body FROM cards WHERE board_id = ? AND card_id = ?", (board_id, card_id)
+        )
+        return orjson.loads(rows[0][0]) if rows else None
+
+    def history(
+        self,
+        board_id: str,
+        limit: int,
+        before_seq: int | None = None,
+        card_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        where, args = ["h.board_id = ?"], [board_id]
+        if before_seq is not None:
+            where.append("h.seq < ?")
+            args.append(before_seq)  # type: ignore[arg-type]
+        if card_id is not None:
+            where.append("h.card_id = ?")
+            args.append(card_id)
+        rows = self._all(
+            f"SELECT {HISTORY_COLUMNS} {HISTORY_FROM} WHERE {' AND '.join(where)}"
+            " ORDER BY h.seq DESC LIMIT ?",
+            [*args, limit],
+        )
+        return [_history_item(row) for row in rows]
+
+    def history_after(self, board_id: str, after_seq: int, limit: int) -> list[dict[str, Any]]:
+        rows = self._all(
+            f"SELECT {HISTORY_COLUMNS} {HISTORY_FROM} WHERE h.board_id = ? AND h.seq > ?"
+            " ORDER BY h.seq LIMIT ?",
+            (board_id, after_seq, limit),
+        )
+        return [_history_item(row) for row in rows]
+
+    def search(self, query: str, limit: int) -> list[dict[str, Any]]:
+        terms = re.findall(r"\w+", query)
+        if not terms:
+            return []
+        # Each word as a quoted prefix term: user input never reaches FTS syntax.
+        match = " ".join(f'"{t}"*' for t in terms)
+        rows = self._all(
+            "SELECT c.body, snippet(cards_fts, -1, '[', ']', '...', 12) FROM cards_fts"
+            " JOIN cards c ON c.id = cards_fts.rowid WHERE cards_fts MATCH ?"
+            " ORDER BY rank LIMIT ?",
+            (match, limit),
+        )
+        return [{**orjson.loads(body), "snippet": snippet} for body, snippet in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+            self._writer.close()
+
+
+class _Transaction(ReadTransaction):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def checkpoint(self, name: str) -> int:
+        row = self.conn.execute("SELECT seq FROM checkpoints WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else 0
+
+    def set_checkpoint(self, name: str, seq: int) -> None:
+        self.conn.execute(
+            "INSERT INTO checkpoints (name, seq) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+            (name, seq),
+        )
+
+    def clear(self, name: str) -> None:
+        for table in TABLES[name]:
+            self.conn.execute(f"DELETE FROM {table}")
+        self.conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
+
+    def board_version(self, board_id: str) -> int:
+        row = self.conn.execute("SELECT version FROM boards WHERE id = ?", (board_id,)).fetchone()
+        return row[0] if row else 0
+
+    def put_board(self, row: BoardRow, view: bytes, view_all: bytes) -> None:
+        self.conn.execute(
+            "INSERT INTO boards (id, title, version, seq, archived, created_at, updated_at,"
+            " view, view_all) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            " title = excluded.title, version = excluded.version, seq = excluded.seq,"
+            " archived = excluded.archived, updated_at = excluded.updated_at,"
+            " view = excluded.view, view_all = excluded.view_all",
+            (
+                row.id,
+                row.title,
+                row.version,
+                row.seq,
+                row.archived,
+                row.created_at,
+                row.updated_at,
+                view,
+                view_all,
+            ),
+        )
+
+    def put_card(self, board_id: str, card: dict[str, Any], version: int) -> None:
+        body = orjson.dumps({"board_id": board_id, **card})
+        (rowid,) = self.conn.execute(
+            "INSERT INTO cards (board_id, card_id, version, body) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (board_id, card_id) DO UPDATE SET version = excluded.version,"
+            " body = excluded.body RETURNING id",
+            (board_id, card["id"], version, body),
+        ).fetchone()
+        self.conn.execute("DELETE FROM cards_fts WHERE rowid = ?", (rowid,))
+        self.conn.execute(
+            "INSERT INTO cards_fts (rowid, title, description) VALUES (?, ?, ?)",
+            (rowid, card["title"], card["description"]),
+        )
+
+    def delete_card(self, board_id: str, card_id: str) -> None:
+        row = self.conn.execute(
+            "DELETE FROM cards WHERE board_id = ? AND card_id = ? RETURNING id",
+            (board_id, card_id),
+        ).fetchone()
+        if row:
+            self.conn.execute("DELETE FROM cards_fts WHERE rowid = ?", row)
+
+    def add_history(self, rows: Sequence[HistoryRow]) -> None:
+        self.conn.executemany(
+            "INSERT INTO history (seq, board_id, version, type, data, actor, recorded_at,"
+            " summary, unit_id, undo_of, redo_of, card_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.seq,
+                    r.board_id,
+                    r.version,
+                    r.type,
+                    orjson.dumps(r.data),
+                    r.actor,
+                    r.recorded_at,
+                    r.summary,
+                    r.unit_id,
+                    r.undo_of,
+                    r.redo_of,
+                    r.card_id,
+                )
+                for r in rows
+            ],
+        )
+
+    def set_undone(self, board_id: str, unit_id: str, undone: bool) -> None:
+        self.conn.execute(
+            "INSERT INTO units (board_id, unit_id, undone) VALUES (?, ?, ?)"
+            " ON CONFLICT (board_id, unit_id) DO UPDATE SET undone = excluded.undone",
+            (board_id, unit_id, undone),
+        )
+
+    def names(self, board_id: str) -> dict[str, str]:
+        row = self.conn.execute("SELECT names FROM names WHERE board_id = ?", (board_id,))
+        found = row.fetchone()
+        return dict(orjson.loads(found[0])) if found else {}
+
+    def put_names(self, board_id: str, names: dict[str, str]) -> None:
+        self.conn.execute(
+            "INSERT INTO names (board_id, names) VALUES (?, ?)"
+            " ON CONFLICT (board_id) DO UPDATE SET names = excluded.names",
+            (board_id, orjson.dumps(names)),
+        )
+
+
+def _history_item(row: tuple[Any, ...]) -> dict[str, Any]:
+    seq, version, type_, data, actor, at, summary, undo_of, redo_of, unit_id, undone = row
+    return {
+        "seq": seq,
+        "version": version,
+        "type": type_,
+        "data": orjson.loads(data),
+        "actor": actor,
+        "recorded_at": at,
+        "summary": summary,
+        "undone": bool(undone),
+        "undo_of": undo_of,
+        "redo_of": redo_of,
+        "unit_id": unit_id,
+    }
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    return conn
+
+
+def _statements(script: str) -> Iterator[str]:
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
