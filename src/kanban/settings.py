@@ -22,6 +22,17 @@ class Settings(BaseSettings):
     snapshot_every: int = Field(250, ge=0, description="Events between board snapshots.")
     board_cache: int = Field(256, ge=1, description="Boards kept folded in memory.")
     max_batch: int = Field(256, ge=1, description="Most commands group-committed at once.")
+    host: str = Field("127.0.0.1", description="Address `kanban serve` listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `kanban serve` listens on.")
+    admin_token: SecretStr | None = Field(
+        None,
+        description="The admin's API token. When unset, one is generated at first start "
+        "and kept in the data dir (mode 0600).",
+    )
+    min_seq_timeout: float = Field(
+        5.0, gt=0, description="Seconds a query with min_seq waits for the read models."
+    )
+    heartbeat: float = Field(15.0, gt=0, description="Seconds between live-stream heartbeats.")
 
     @property
     def log_path(self) -> Path:

@@ -158,3 +158,5 @@ class CommandResult:
     replayed: bool = False
     #: For undo/redo: the command id of the unit that was undone or redone.
     unit_id: str | None = None
+    #: Seq of the command's first event (None when it appended nothing).
+    first_seq: int | None = None

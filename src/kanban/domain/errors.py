@@ -150,6 +150,12 @@ class IdempotencyConflict(KanbanError):
     kind = "idempotency-conflict"
 
 
+class NotYetProjected(KanbanError):
+    """The read models have not reached the requested seq yet; retry shortly."""
+
+    kind = "not-yet-projected"
+
+
 # --- storage ------------------------------------------------------------------
 
 

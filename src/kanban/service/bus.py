@@ -71,6 +71,10 @@ class CommandBus:
             self._queue.put(_STOP)
             thread.join()
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def __enter__(self) -> CommandBus:
         return self.start()
 

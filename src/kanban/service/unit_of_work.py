@@ -84,7 +84,13 @@ class UnitOfWork:
         unit = undo_of or redo_of
         created = {} if unit else created_ids(events)
         return CommandResult(
-            board.id, board.version, board.seq, created, appended=len(events), unit_id=unit
+            board.id,
+            board.version,
+            board.seq,
+            created,
+            appended=len(events),
+            unit_id=unit,
+            first_seq=stored[0].seq,
         )
 
     def replayed(self) -> CommandResult | None:
@@ -109,6 +115,7 @@ class UnitOfWork:
             {} if unit else created_ids(events),
             replayed=True,
             unit_id=unit,
+            first_seq=prior[0].seq,
         )
 
 

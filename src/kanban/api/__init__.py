@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI on uvicorn, commands to the log and queries to read models."""

@@ -1,0 +1,69 @@
+"""The app factory: the API's composition root, wired in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from kanban import __version__
+from kanban.api import problems
+from kanban.api.auth import load_admin_token
+from kanban.api.deps import Runtime, ViewCache
+from kanban.api.live import Watermark
+from kanban.api.metrics import Metrics
+from kanban.api.middleware import BodyLimit, Timing
+from kanban.api.routers import boards, cards, columns, history, search, stream, system
+from kanban.bootstrap import bootstrap
+from kanban.settings import Settings
+
+DESCRIPTION = """
+A kanban board whose every change is an immutable event.
+
+Commands (POST, PATCH, DELETE) append events to the log and answer with the
+board's new `version` and the `seq` of the command's last event. Queries (GET)
+read models built from the log; pass `min_seq` to read your own writes.
+Errors are RFC 9457 problem details with a stable `type` per kind.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        kanban = bootstrap(settings)
+        token = load_admin_token(
+            settings.admin_token.get_secret_value() if settings.admin_token else None,
+            settings.data_dir,
+        )
+        kanban.start()
+        watermark = Watermark(asyncio.get_running_loop(), kanban.projector.watermark)
+        kanban.projector.add_listener(watermark.advance)
+        metrics = Metrics(kanban.projector.status)
+        app.state.runtime = Runtime(kanban, token, watermark, metrics, ViewCache())
+        app.state.shutdown = watermark.close
+        try:
+            yield
+        finally:
+            watermark.close()
+            # Finish queued commands and project them before the process exits.
+            await asyncio.to_thread(kanban.close)
+
+    app = FastAPI(
+        title="Kanban", version=__version__, description=DESCRIPTION.strip(), lifespan=lifespan
+    )
+    problems.install(app)
+    for router in (boards, columns, cards, history, stream, search, system):
+        app.include_router(router.router)
+
+    def observe(method: str, route: str, status: int, seconds: float) -> None:
+        runtime = getattr(app.state, "runtime", None)
+        if runtime is not None:
+            runtime.metrics.latency.labels(method, route, str(status)).observe(seconds)
+
+    app.add_middleware(Timing, observe=observe)
+    app.add_middleware(BodyLimit)
+    return app

@@ -1,0 +1,147 @@
+"""Boards: create, rename, archive, restore, undo, redo; list and read (also as of the past)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import AwareDatetime
+
+from kanban.api import schemas
+from kanban.api.deps import Actor, Ctx, MinSeq, RuntimeDep, dispatch
+from kanban.api.problems import responses
+from kanban.domain import commands as cmd
+from kanban.domain.errors import BoardNotFound, ValidationFailed, VersionNotFound
+from kanban.service.codec import derived_id
+from kanban.service.repository import load_board
+
+router = APIRouter(prefix="/api/v1/boards", tags=["boards"], responses=responses(401, 422))
+COMMAND = responses(404, 409, 412, 503)
+
+
+@router.post("", status_code=201, response_model=schemas.BoardCreated, responses=COMMAND)
+async def create_board(body: schemas.BoardCreate, rt: RuntimeDep, ctx: Ctx) -> schemas.BoardCreated:
+    board_id = derived_id(ctx.command_id, "board")
+    result = await dispatch(rt, cmd.CreateBoard(board_id, body.title), ctx)
+    return schemas.BoardCreated(board_id=result.board_id, version=result.version, seq=result.seq)
+
+
+@router.get(
+    "", response_model=schemas.BoardListPublic, dependencies=[MinSeq], responses=responses(503)
+)
+async def list_boards(rt: RuntimeDep, who: Actor) -> Response:
+    return Response(
+        orjson.dumps({"boards": rt.kanban.read.boards()}), media_type="application/json"
+    )
+
+
+@router.get(
+    "/{board_id}",
+    response_model=schemas.BoardPublic,
+    dependencies=[MinSeq],
+    responses={**responses(404, 503), 304: {"description": "Not modified"}},
+)
+async def get_board(
+    board_id: str,
+    rt: RuntimeDep,
+    who: Actor,
+    include_archived: bool = False,
+    version: Annotated[int | None, Query(ge=1, description="The board as it was then.")] = None,
+    at: Annotated[
+        AwareDatetime | None,
+        Query(description="The board as it was at this time (ISO 8601 with a timezone)."),
+    ] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    if version is not None or at is not None:
+        return await _as_of(rt, board_id, include_archived, version, at)
+    read = rt.kanban.read
+    current = read.board_version(board_id)
+    if current is None:
+        raise BoardNotFound(f"board {board_id} does not exist")
+    etag = f'"{current}"'
+    if if_none_match and etag in {t.strip().removeprefix("W/") for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers={"ETag": etag})
+    key = (board_id, include_archived)
+    body = rt.views.get(key, current)
+    if body is None:
+        found = read.board_view(board_id, include_archived)
+        if found is None:
+            raise BoardNotFound(f"board {board_id} does not exist")
+        current, body = found
+        etag = f'"{current}"'
+        rt.views.put(key, current, body)
+    return Response(body, media_type="application/json", headers={"ETag": etag})
+
+
+async def _as_of(
+    rt: RuntimeDep,
+    board_id: str,
+    include_archived: bool,
+    version: int | None,
+    at: datetime | None,
+) -> Response:
+    if version is not None and at is not None:
+        raise ValidationFailed("give either version or at, not both")
+    store = rt.kanban.store
+    if at is not None:
+        version = store.version_at(board_id, at)
+        if version == 0:
+            raise VersionNotFound(f"board {board_id} did not exist at {at.isoformat()}")
+    board = await run_in_threadpool(load_board, store, board_id, version)
+    return Response(
+        orjson.dumps(board.view(include_archived)),
+        media_type="application/json",
+        headers={"ETag": f'"{board.version}"'},
+    )
+
+
+@router.patch("/{board_id}", response_model=schemas.CommandPublic, responses=COMMAND)
+async def rename_board(
+    board_id: str, body: schemas.BoardUpdate, rt: RuntimeDep, ctx: Ctx
+) -> schemas.CommandPublic:
+    result = await dispatch(rt, cmd.RenameBoard(board_id, body.title), ctx)
+    return schemas.CommandPublic(version=result.version, seq=result.seq)
+
+
+@router.post("/{board_id}/archive", response_model=schemas.CommandPublic, responses=COMMAND)
+async def archive_board(board_id: str, rt: RuntimeDep, ctx: Ctx) -> schemas.CommandPublic:
+    result = await dispatch(rt, cmd.ArchiveBoard(board_id), ctx)
+    return schemas.CommandPublic(version=result.version, seq=result.seq)
+
+
+@router.post("/{board_id}/restore", response_model=schemas.CommandPublic, responses=COMMAND)
+async def restore_board(board_id: str, rt: RuntimeDep, ctx: Ctx) -> schemas.CommandPublic:
+    result = await dispatch(rt, cmd.RestoreBoard(board_id), ctx)
+    return schemas.CommandPublic(version=result.version, seq=result.seq)
+
+
+@router.post("/{board_id}/undo", response_model=schemas.UndoPublic, responses=COMMAND)
+async def undo(board_id: str, rt: RuntimeDep, ctx: Ctx) -> schemas.UndoPublic:
+    """Revert your most recent change on this board that is still in effect."""
+    return await _undo_or_redo(rt, cmd.Undo(board_id), ctx)
+
+
+@router.post("/{board_id}/redo", response_model=schemas.UndoPublic, responses=COMMAND)
+async def redo(board_id: str, rt: RuntimeDep, ctx: Ctx) -> schemas.UndoPublic:
+    """Re-apply your most recently undone change, if you made no new change since."""
+    return await _undo_or_redo(rt, cmd.Redo(board_id), ctx)
+
+
+async def _undo_or_redo(
+    rt: RuntimeDep, command: cmd.Undo | cmd.Redo, ctx: cmd.CommandContext
+) -> schemas.UndoPublic:
+    result = await dispatch(rt, command, ctx)
+    first = result.first_seq or result.seq
+    # The summaries come from the history read model, so a retry answers the same.
+    await rt.watermark.reach(result.seq, rt.kanban.settings.min_seq_timeout)
+    items = rt.kanban.read.history_after(result.board_id, first - 1, result.seq - first + 1)
+    return schemas.UndoPublic(
+        version=result.version,
+        seq=result.seq,
+        unit_id=result.unit_id or "",
+        events=[schemas.UndoneEvent(type=i["type"], summary=i["summary"]) for i in items],
+    )

@@ -1,0 +1,63 @@
+"""Health, readiness, metrics and projection status."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from kanban.api import schemas
+from kanban.api.deps import Actor, RuntimeDep
+from kanban.api.problems import responses
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/healthz", response_model=schemas.HealthPublic)
+async def healthz() -> schemas.HealthPublic:
+    """The process is up."""
+    return schemas.HealthPublic(status="ok")
+
+
+@router.get("/readyz", response_model=schemas.ReadyPublic, responses=responses(503))
+async def readyz(rt: RuntimeDep) -> Response:
+    """200 while commands can be taken; the read side's lag is reported, not judged."""
+    ready = rt.kanban.bus.running
+    body = schemas.ReadyPublic(
+        status="ready" if ready else "not ready",
+        head_seq=rt.kanban.store.head_seq(),
+        projections=_projections(rt),
+    )
+    return Response(
+        body.model_dump_json(), status_code=200 if ready else 503, media_type="application/json"
+    )
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+            "description": "Prometheus text format",
+        }
+    },
+)
+async def metrics(rt: RuntimeDep) -> Response:
+    return Response(generate_latest(rt.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get(
+    "/api/v1/projections",
+    response_model=schemas.ProjectionsPublic,
+    tags=["system"],
+    responses=responses(401),
+)
+async def projections(rt: RuntimeDep, who: Actor) -> schemas.ProjectionsPublic:
+    return schemas.ProjectionsPublic(projections=_projections(rt))
+
+
+def _projections(rt: RuntimeDep) -> list[schemas.ProjectionPublic]:
+    return [
+        schemas.ProjectionPublic(name=s.name, checkpoint=s.checkpoint, head=s.head, lag=s.lag)
+        for s in rt.kanban.projector.status()
+    ]
