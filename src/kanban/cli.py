@@ -5,19 +5,24 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from kanban.bootstrap import Kanban, bootstrap
 from kanban.domain import commands as cmd
 from kanban.domain.errors import KanbanError
+from kanban.projections.boards import BoardsProjection
+from kanban.projections.history import HistoryProjection
 from kanban.service.codec import derived_id
 from kanban.service.history import board_history
 from kanban.service.repository import load_board
@@ -30,6 +35,8 @@ log_app = typer.Typer(help="Inspect the event log.", no_args_is_help=True)
 board_app = typer.Typer(help="Look at boards.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
 app.add_typer(board_app, name="board")
+projections_app = typer.Typer(help="Read models built from the log.", no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
 
 out = Console()
 err = Console(stderr=True)
@@ -63,6 +70,53 @@ def _actor() -> str:
         return os.environ.get("KANBAN_ACTOR") or getpass.getuser()
     except (KeyError, OSError):
         return "cli"
+
+
+# --- serve ---------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(
+            help="Listen address [env: KANBAN_HOST; default 127.0.0.1]", show_default=False
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Listen port [env: KANBAN_PORT; default 8000]", show_default=False),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the API on the embedded default: log, read models and projectors in one process."""
+    import uvicorn
+
+    from kanban.api.app import create_app
+    from kanban.api.auth import load_admin_token
+
+    overrides: dict[str, Any] = {"data_dir": data_dir, "host": host, "port": port}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    configured = settings.admin_token.get_secret_value() if settings.admin_token else None
+    token = load_admin_token(configured, settings.data_dir)
+    if token.generated and sys.stderr.isatty():
+        err.print(f"Admin token (shown only now; kept in {token.path}):\n  {token.value}")
+    elif token.path is not None:
+        err.print(f"Admin token: in {token.path}")
+    api = create_app(settings)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # End live streams first, or graceful shutdown would wait on them.
+            shutdown = getattr(api.state, "shutdown", None)
+            if shutdown is not None:
+                shutdown()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        api, host=settings.host, port=settings.port, timeout_graceful_shutdown=10, log_level="info"
+    )
+    Server(config).run()
 
 
 # --- demo ----------------------------------------------------------------------
@@ -233,6 +287,94 @@ def log_verify(data_dir: DataDir = None) -> None:
     raise typer.Exit(1)
 
 
+# --- projections ---------------------------------------------------------------
+
+#: The read models, in the order the projector runs them.
+PROJECTIONS = (BoardsProjection.name, HistoryProjection.name)
+
+ProjectionName = Annotated[
+    str | None,
+    typer.Argument(
+        help=f"One projection ({' or '.join(PROJECTIONS)}); all when left out.",
+        show_default=False,
+    ),
+]
+
+
+def _open_existing(data_dir: Path | None) -> Kanban:
+    """Open a data dir that already holds a log (exit 2 rather than create one)."""
+    settings = _settings(data_dir)
+    if not settings.log_path.exists():
+        err.print(f"[red]error:[/red] no event log at {settings.log_path}")
+        raise typer.Exit(2)
+    return bootstrap(settings)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(name: ProjectionName = None, data_dir: DataDir = None) -> None:
+    """Forget a read model (or all of them) and project it again from the whole log."""
+    if name is not None and name not in PROJECTIONS:
+        err.print(
+            f"[red]error:[/red] no projection named {name!r}; choose one of "
+            f"{', '.join(PROJECTIONS)}"
+        )
+        raise typer.Exit(2)
+    names = [name] if name else list(PROJECTIONS)
+    try:
+        # Not started: no writer and no background projector, so this process
+        # alone projects while rebuilding.
+        kanban = _open_existing(data_dir)
+        try:
+            started = time.monotonic()
+            count = _with_progress(
+                "rebuilding", lambda progress: kanban.projector.rebuild(names, progress)
+            )
+            elapsed = time.monotonic() - started
+        finally:
+            kanban.close()
+    except KanbanError as exc:
+        raise _fail(exc) from exc
+    rate = count / elapsed if elapsed > 0 else 0.0
+    out.print(
+        f"rebuilt {', '.join(names)}: {count} events in {elapsed:.2f} s ({rate:,.0f} events/s)",
+        highlight=False,
+    )
+
+
+@projections_app.command("status")
+def projections_status(
+    data_dir: DataDir = None,
+    json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show how far each read model has got: its checkpoint, the log's head, the lag."""
+    try:
+        kanban = _open_existing(data_dir)
+        try:
+            status = kanban.projector.status()
+        finally:
+            kanban.close()
+    except KanbanError as exc:
+        raise _fail(exc) from exc
+    if json:
+        rows = [
+            {"name": s.name, "checkpoint": s.checkpoint, "head": s.head, "lag": s.lag}
+            for s in status
+        ]
+        sys.stdout.write(orjson.dumps(rows).decode() + "\n")
+        return
+    table = Table("projection", "checkpoint", "head", "lag")
+    for s in status:
+        table.add_row(s.name, str(s.checkpoint), str(s.head), str(s.lag))
+    out.print(table)
+
+
+class _RateColumn(ProgressColumn):
+    """Events per second, once rich has enough samples to tell."""
+
+    def render(self, task: Task) -> Text:
+        return Text("" if task.speed is None else f"{task.speed:,.0f} events/s")
+
+
 def _with_progress(label: str, work: Any) -> Any:
     """Run `work(progress_callback)` with a progress bar on a terminal, quietly otherwise."""
     if not sys.stderr.isatty():
@@ -241,6 +383,7 @@ def _with_progress(label: str, work: Any) -> Any:
         TextColumn(label),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
+        _RateColumn(),
         TimeRemainingColumn(),
         console=err,
         transient=True,

@@ -36,7 +36,9 @@ class BoardsProjection(Projection):
 
     def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
         touched: dict[str, Board] = {}
-        cards: dict[str, set[str]] = {}
+        #: Per board, each changed card and the version of its latest change.
+        cards: dict[str, dict[str, int]] = {}
+        created: dict[str, str] = {}
         updated: dict[str, str] = {}
         for stored in events:
             board = touched.get(stored.stream_id) or self._board(tx, stored.stream_id)
@@ -45,9 +47,13 @@ class BoardsProjection(Projection):
             board = Board.fold([decode(stored)], board)
             touched[board.id] = board
             updated[board.id] = format_time(stored.recorded_at)
+            if stored.version == 1:
+                created[board.id] = updated[board.id]
             card_id = stored.data.get("card_id")
             if card_id:
-                cards.setdefault(board.id, set()).add(card_id)
+                cards.setdefault(board.id, {})[card_id] = stored.version
+        # Rows depend only on the log, never on how it was cut into batches,
+        # so that a rebuild writes exactly what live projection wrote.
         for board_id, board in touched.items():
             row = BoardRow(
                 board.id,
@@ -55,18 +61,17 @@ class BoardsProjection(Projection):
                 board.version,
                 board.seq,
                 board.archived,
-                updated[board_id],
+                # Only a new board's row takes this (an upsert keeps created_at).
+                created.get(board_id, updated[board_id]),
                 updated[board_id],
             )
             tx.put_board(row, orjson.dumps(board.view()), orjson.dumps(board.view(True)))
-            for card_id in cards.get(board_id, ()):
+            for card_id, version in cards.get(board_id, {}).items():
                 card = board.card(card_id)
                 if card is None:
                     tx.delete_card(board_id, card_id)
                 else:
-                    tx.put_card(
-                        board_id, {**card_view(card), "version": board.version}, board.version
-                    )
+                    tx.put_card(board_id, {**card_view(card), "version": version}, version)
             self._remember(board)
 
     def _board(self, tx: ReadTransaction, board_id: str) -> Board | None:

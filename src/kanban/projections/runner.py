@@ -64,11 +64,16 @@ class Projector:
         return self
 
     def stop(self) -> None:
+        """Stop the thread, then project what was committed before it stopped."""
         thread, self._thread = self._thread, None
         if thread is not None:
             self._stop.set()
             self._wake.set()
             thread.join()
+            # The flag only interrupts the thread's catch-up; a stopped
+            # projector must still catch up or rebuild when called directly.
+            self._stop.clear()
+            self.catch_up()
 
     def wake(self, seq: int = 0) -> None:
         """Called after a commit: there are new events to project."""

@@ -1,0 +1,245 @@
+"""The contract every ReadStore implementation must honour.
+
+A test module subclasses `ReadStoreContract` (as `Test...`) and provides a
+`read_store` fixture: a fresh, empty store that it closes at teardown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from kanban.projections.base import BoardRow, HistoryRow, ReadStore
+
+
+class Boom(Exception):
+    pass
+
+
+def board_row(board_id: str = "b", title: str = "Board", version: int = 1, **kw: Any) -> BoardRow:
+    at = kw.pop("at", f"2025-01-01T00:00:0{version}.000000Z")
+    fields = {"seq": version, "archived": False, "created_at": at, "updated_at": at, **kw}
+    return BoardRow(board_id, title, version, **fields)
+
+
+def card(card_id: str, title: str, description: str = "", **kw: Any) -> dict[str, Any]:
+    return {"id": card_id, "column_id": "col", "title": title, "description": description, **kw}
+
+
+def history_row(seq: int, board_id: str = "b", card_id: str | None = None, **kw: Any) -> HistoryRow:
+    fields: dict[str, Any] = {
+        "version": seq,
+        "type": "CardEdited",
+        "data": {"card_id": card_id} if card_id else {},
+        "actor": "alice",
+        "recorded_at": f"2025-01-01T00:00:{seq:02d}.000000Z",
+        "summary": f"change {seq}",
+        "unit_id": f"cmd-{seq}",
+        "undo_of": None,
+        "redo_of": None,
+        "card_id": card_id,
+        **kw,
+    }
+    return HistoryRow(seq, board_id, **fields)
+
+
+class ReadStoreContract:
+    @pytest.fixture
+    def read_store(self) -> ReadStore:
+        raise NotImplementedError("subclasses provide a read_store fixture")
+
+    def test_a_new_store_is_empty(self, read_store: ReadStore) -> None:
+        assert read_store.checkpoints() == {}
+        assert read_store.boards() == []
+        assert read_store.board_version("b") is None
+        assert read_store.board_view("b", False) is None
+        assert read_store.card("b", "c") is None
+        assert read_store.history("b", 10) == []
+        assert read_store.history_after("b", 0, 10) == []
+        assert read_store.search("anything", 10) == []
+
+    def test_checkpoints_are_written_with_the_transaction(self, read_store: ReadStore) -> None:
+        with read_store.transaction() as tx:
+            assert tx.checkpoint("boards") == 0
+            tx.set_checkpoint("boards", 5)
+            tx.set_checkpoint("history", 3)
+            assert tx.checkpoint("boards") == 5
+        with read_store.transaction() as tx:
+            tx.set_checkpoint("boards", 7)
+        assert read_store.checkpoints() == {"boards": 7, "history": 3}
+
+    def test_a_transaction_that_raises_writes_nothing(self, read_store: ReadStore) -> None:
+        def write_then_fail() -> None:
+            with read_store.transaction() as tx:
+                tx.set_checkpoint("boards", 1)
+                tx.put_board(board_row(), b"{}", b"{}")
+                tx.put_card("b", card("c", "Card"), 1)
+                tx.add_history([history_row(1)])
+                raise Boom
+
+        with pytest.raises(Boom):
+            write_then_fail()
+        assert read_store.checkpoints() == {}
+        assert read_store.boards() == []
+        assert read_store.card("b", "c") is None
+        assert read_store.history("b", 10) == []
+        assert read_store.search("card", 10) == []
+
+    def test_a_board_row_is_replaced_but_keeps_its_creation_time(
+        self, read_store: ReadStore
+    ) -> None:
+        with read_store.transaction() as tx:
+            tx.put_board(board_row(version=1), b'{"v": 1}', b'{"v": 1, "all": true}')
+        with read_store.transaction() as tx:
+            assert tx.board_version("b") == 1
+            assert tx.board_version("other") == 0
+            tx.put_board(board_row(title="New", version=2, archived=True), b'{"v": 2}', b"[]")
+        assert read_store.boards() == [
+            {
+                "id": "b",
+                "title": "New",
+                "version": 2,
+                "archived": True,
+                "created_at": "2025-01-01T00:00:01.000000Z",
+                "updated_at": "2025-01-01T00:00:02.000000Z",
+            }
+        ]
+        assert read_store.board_version("b") == 2
+        assert read_store.board_view("b", False) == (2, b'{"v": 2}')
+        assert read_store.board_view("b", True) == (2, b"[]")
+
+    def test_boards_are_listed_oldest_first(self, read_store: ReadStore) -> None:
+        with read_store.transaction() as tx:
+            tx.put_board(board_row("late", at="2025-02-01T00:00:00.000000Z"), b"{}", b"{}")
+            tx.put_board(board_row("early", at="2025-01-01T00:00:00.000000Z"), b"{}", b"{}")
+        assert [b["id"] for b in read_store.boards()] == ["early", "late"]
+
+    def test_cards_are_stored_replaced_and_deleted(self, read_store: ReadStore) -> None:
+        with read_store.transaction() as tx:
+            tx.put_card("b", card("c", "First", labels=["x"]), 2)
+            tx.put_card("b", card("c", "Second", labels=["y"]), 3)
+            tx.delete_card("b", "never-there")
+        assert read_store.card("b", "c") == {"board_id": "b", **card("c", "Second", labels=["y"])}
+        assert read_store.card("other-board", "c") is None
+        with read_store.transaction() as tx:
+            tx.delete_card("b", "c")
+        assert read_store.card("b", "c") is None
+
+    def test_search_matches_word_prefixes_in_title_and_description(
+        self, read_store: ReadStore
+    ) -> None:
+        with read_store.transaction() as tx:
+            tx.put_card("b", card("c1", "Projector batches", "written in one transaction"), 1)
+            tx.put_card("b", card("c2", "Search", "full-text over titles"), 2)
+            tx.put_card("b", card("c3", "Old title", ""), 3)
+            tx.put_card("b", card("c3", "Renamed", ""), 4)
+
+        def found(query: str) -> list[str]:
+            return sorted(hit["id"] for hit in read_store.search(query, 10))
+
+        assert found("projector") == ["c1"]
+        assert found("proj") == ["c1"]
+        assert found("TRANSACT") == ["c1"]
+        assert found("full text") == ["c2"]
+        assert found("old") == []
+        assert found("renamed") == ["c3"]
+        [hit] = read_store.search("batch", 10)
+        assert hit["board_id"] == "b"
+        assert "snippet" in hit
+        with read_store.transaction() as tx:
+            tx.delete_card("b", "c1")
+        assert found("projector") == []
+
+    @pytest.mark.parametrize(
+        "query", ['"foo" AND (', "NEAR(a b)", "*", "title:x", "-", ")", "'", '"', "", "   "]
+    )
+    def test_search_input_never_reaches_query_syntax(
+        self, read_store: ReadStore, query: str
+    ) -> None:
+        with read_store.transaction() as tx:
+            tx.put_card("b", card("c", "foo and bar"), 1)
+        hits = read_store.search(query, 10)
+        assert all(hit["id"] == "c" for hit in hits)
+
+    def test_history_is_newest_first_filtered_and_paged(self, read_store: ReadStore) -> None:
+        rows = [history_row(seq, card_id="c" if seq % 2 else None) for seq in range(1, 7)]
+        with read_store.transaction() as tx:
+            tx.add_history([*rows, history_row(7, board_id="other")])
+        newest_first = read_store.history("b", 100)
+        assert [item["seq"] for item in newest_first] == [6, 5, 4, 3, 2, 1]
+        assert newest_first[0] == {
+            "seq": 6,
+            "version": 6,
+            "type": "CardEdited",
+            "data": {},
+            "actor": "alice",
+            "recorded_at": "2025-01-01T00:00:06.000000Z",
+            "summary": "change 6",
+            "undone": False,
+            "undo_of": None,
+            "redo_of": None,
+            "unit_id": "cmd-6",
+        }
+        assert [i["seq"] for i in read_store.history("b", 2)] == [6, 5]
+        assert [i["seq"] for i in read_store.history("b", 2, before_seq=5)] == [4, 3]
+        assert [i["seq"] for i in read_store.history("b", 100, card_id="c")] == [5, 3, 1]
+        assert [i["seq"] for i in read_store.history_after("b", 2, 3)] == [3, 4, 5]
+        assert [i["seq"] for i in read_store.history("other", 100)] == [7]
+
+    def test_undone_marks_a_units_own_events_only(self, read_store: ReadStore) -> None:
+        with read_store.transaction() as tx:
+            tx.add_history(
+                [
+                    history_row(1, unit_id="u"),
+                    history_row(2, unit_id="u"),
+                    history_row(3, unit_id="u", undo_of="u"),
+                    history_row(4, unit_id="v"),
+                ]
+            )
+            tx.set_undone("b", "u", True)
+
+        def undone() -> dict[int, bool]:
+            return {i["seq"]: i["undone"] for i in read_store.history("b", 10)}
+
+        assert undone() == {1: True, 2: True, 3: False, 4: False}
+        with read_store.transaction() as tx:
+            tx.add_history([history_row(5, unit_id="u", redo_of="u")])
+            tx.set_undone("b", "u", False)
+        assert not any(undone().values())
+
+    def test_names_round_trip_per_board(self, read_store: ReadStore) -> None:
+        with read_store.transaction() as tx:
+            assert tx.names("b") == {}
+            tx.put_names("b", {"card:c": "Card"})
+            tx.put_names("b", {"card:c": "Card", "column:k": "Column"})
+            tx.put_names("other", {"card:d": "D"})
+        with read_store.transaction() as tx:
+            assert tx.names("b") == {"card:c": "Card", "column:k": "Column"}
+
+    def test_clear_forgets_one_projection_only(self, read_store: ReadStore) -> None:
+        view = orjson.dumps({"id": "b"})
+        with read_store.transaction() as tx:
+            tx.put_board(board_row(), view, view)
+            tx.put_card("b", card("c", "Kept"), 1)
+            tx.add_history([history_row(1)])
+            tx.set_undone("b", "cmd-1", True)
+            tx.put_names("b", {"card:c": "Kept"})
+            tx.set_checkpoint("boards", 1)
+            tx.set_checkpoint("history", 1)
+        with read_store.transaction() as tx:
+            tx.clear("history")
+            assert tx.names("b") == {}
+        assert read_store.checkpoints() == {"boards": 1}
+        assert read_store.history("b", 10) == []
+        assert read_store.board_view("b", False) == (1, view)
+        assert [hit["id"] for hit in read_store.search("kept", 10)] == ["c"]
+        with read_store.transaction() as tx:
+            tx.add_history([history_row(1)])
+            tx.clear("boards")
+        assert read_store.checkpoints() == {}
+        assert read_store.boards() == []
+        assert read_store.card("b", "c") is None
+        assert read_store.search("kept", 10) == []
+        assert [i["undone"] for i in read_store.history("b", 10)] == [False]
