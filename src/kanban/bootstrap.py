@@ -54,9 +54,14 @@ class Kanban:
         self.close()
 
 
-def bootstrap(settings: Settings, clock: Clock = utc_now) -> Kanban:
+def open_log(settings: Settings, clock: Clock = utc_now) -> EventStore:
+    """Just the event log, for tools that read it (no writer thread, no read models)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SQLiteEventStore.open(settings.log_path, key=settings.log_key_bytes, clock=clock)
+    return SQLiteEventStore.open(settings.log_path, key=settings.log_key_bytes, clock=clock)
+
+
+def bootstrap(settings: Settings, clock: Clock = utc_now) -> Kanban:
+    store = open_log(settings, clock)
     boards = BoardRepository(store, settings.board_cache, settings.snapshot_every)
     read = SQLiteReadStore(settings.read_path)
     projector = Projector(store, read, [BoardsProjection(store), HistoryProjection()])

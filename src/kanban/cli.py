@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import signal
 import sys
 import time
 import uuid
@@ -18,7 +19,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.table import Table
 from rich.text import Text
 
-from kanban.bootstrap import Kanban, bootstrap
+from kanban.bootstrap import Kanban, bootstrap, open_log
 from kanban.domain import commands as cmd
 from kanban.domain.errors import KanbanError
 from kanban.projections.boards import BoardsProjection
@@ -27,6 +28,7 @@ from kanban.service.codec import derived_id
 from kanban.service.history import board_history
 from kanban.service.repository import load_board
 from kanban.settings import Settings
+from kanban.store.base import EventStore
 
 app = typer.Typer(
     help="Kanban: a kanban board whose every change is an immutable event.", no_args_is_help=True
@@ -58,6 +60,11 @@ def _settings(data_dir: Path | None) -> Settings:
 
 def _open(data_dir: Path | None) -> Kanban:
     return bootstrap(_settings(data_dir))
+
+
+def _log(data_dir: Path | None) -> EventStore:
+    """The event log alone: read-only commands start no writer and touch no read model."""
+    return open_log(_settings(data_dir))
 
 
 def _fail(exc: KanbanError) -> typer.Exit:
@@ -100,9 +107,13 @@ def serve(
     configured = settings.admin_token.get_secret_value() if settings.admin_token else None
     token = load_admin_token(configured, settings.data_dir)
     if token.generated and sys.stderr.isatty():
-        err.print(f"Admin token (shown only now; kept in {token.path}):\n  {token.value}")
+        err.print(
+            f"Admin token (shown only now; kept in {token.path}):\n  {token.value}",
+            markup=False,
+            soft_wrap=True,
+        )
     elif token.path is not None:
-        err.print(f"Admin token: in {token.path}")
+        err.print(f"Admin token: in {token.path}", markup=False, soft_wrap=True)
     api = create_app(settings)
 
     class Server(uvicorn.Server):
@@ -116,6 +127,9 @@ def serve(
     config = uvicorn.Config(
         api, host=settings.host, port=settings.port, timeout_graceful_shutdown=10, log_level="info"
     )
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with this no-op as
+    # the handler to restore, a clean shutdown exits 0 instead of 143.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     Server(config).run()
 
 
@@ -129,7 +143,7 @@ def demo(data_dir: DataDir = None) -> None:
         with _open(data_dir) as kanban:
             board_id = _build_demo(kanban)
             _print_board(load_board(kanban.store, board_id).view())
-            _print_history(kanban, board_id)
+            _print_history(kanban.store, board_id)
             out.print(f"\nEvent log: {kanban.settings.log_path}")
     except KanbanError as exc:
         raise _fail(exc) from exc
@@ -179,10 +193,10 @@ def _build_demo(kanban: Kanban) -> str:
 @board_app.command("list")
 def board_list(data_dir: DataDir = None) -> None:
     """List every board with its version."""
-    with _open(data_dir) as kanban:
+    with _log(data_dir) as store:
         table = Table("board id", "title", "version", "archived")
-        for stream in kanban.store.streams():
-            view = load_board(kanban.store, stream.stream_id).view()
+        for stream in store.streams():
+            view = load_board(store, stream.stream_id).view()
             table.add_row(view["id"], view["title"], str(view["version"]), str(view["archived"]))
         out.print(table)
 
@@ -205,12 +219,12 @@ def board_show(
 ) -> None:
     """Print a board now, or as it was at a past version or time."""
     try:
-        with _open(data_dir) as kanban:
+        with _log(data_dir) as store:
             if at is not None:
-                version = kanban.store.version_at(board_id, at)
+                version = store.version_at(board_id, at)
                 if version == 0:
                     raise typer.BadParameter(f"board {board_id} did not exist at {at}")
-            _print_board(load_board(kanban.store, board_id, version).view(include_archived))
+            _print_board(load_board(store, board_id, version).view(include_archived))
     except KanbanError as exc:
         raise _fail(exc) from exc
 
@@ -219,8 +233,8 @@ def board_show(
 def board_history_cmd(board_id: str, data_dir: DataDir = None) -> None:
     """Print every change made to a board: who, what and when."""
     try:
-        with _open(data_dir) as kanban:
-            _print_history(kanban, board_id)
+        with _log(data_dir) as store:
+            _print_history(store, board_id)
     except KanbanError as exc:
         raise _fail(exc) from exc
 
@@ -250,9 +264,9 @@ def _card_cell(card: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _print_history(kanban: Kanban, board_id: str) -> None:
+def _print_history(store: EventStore, board_id: str) -> None:
     table = Table("seq", "ver", "when (UTC)", "who", "what", title="History")
-    for item in board_history(kanban.store, board_id):
+    for item in board_history(store, board_id):
         what = item.summary
         if item.undo_of:
             what = f"undo: {what}"
@@ -276,8 +290,8 @@ def log_verify(data_dir: DataDir = None) -> None:
         err.print(f"[red]error:[/red] no event log at {settings.log_path}")
         raise typer.Exit(2)
     try:
-        with _open(data_dir) as kanban:
-            report = _with_progress("verifying", kanban.store.verify)
+        with _log(data_dir) as store:
+            report = _with_progress("verifying", store.verify)
     except KanbanError as exc:
         raise _fail(exc) from exc
     if report.ok:

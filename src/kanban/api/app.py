@@ -39,9 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.admin_token.get_secret_value() if settings.admin_token else None,
             settings.data_dir,
         )
-        kanban.start()
         watermark = Watermark(asyncio.get_running_loop(), kanban.projector.watermark)
-        kanban.projector.add_listener(watermark.advance)
+        kanban.projector.add_listener(watermark.advance)  # before start: miss no batch
+        kanban.start()
         metrics = Metrics(kanban.projector.status)
         app.state.runtime = Runtime(kanban, token, watermark, metrics, ViewCache())
         app.state.shutdown = watermark.close
