@@ -88,7 +88,10 @@ def command_context(
     ] = None,
     if_match: Annotated[
         str | None,
-        Header(description='Only apply if the board is at this version, e.g. "12" (else 412).'),
+        Header(
+            pattern=r'^(\*|(W/)?"?[0-9]{1,18}"?)$',
+            description='Only apply if the board is at this version, e.g. "12" (else 412).',
+        ),
     ] = None,
 ) -> CommandContext:
     if idempotency_key:

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kanban.api.deps import actor, bearer, runtime
 from kanban.domain import errors
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,9 @@ async def kanban_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    denied = await _unauthorized(request)
+    if denied is not None:
+        return denied
     issues = [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in exc.errors()
@@ -97,8 +101,29 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "validation", detail or "invalid request", errors=issues)
 
 
+async def _unauthorized(request: Request) -> JSONResponse | None:
+    """The 401 for an /api request without a valid token, else None.
+
+    FastAPI parses a JSON body before it resolves dependencies, so a malformed
+    body would otherwise be answered (422, with details) before the token is checked.
+    """
+    if not request.url.path.startswith("/api/"):
+        return None
+    try:
+        actor(runtime(request), await bearer(request))
+    except StarletteHTTPException as exc:
+        return await http_error(request, exc)
+    return None
+
+
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (e.g. not UTF-8): malformed input.
+        issue = {"loc": ["body"], "msg": str(exc.detail), "type": "body_unreadable"}
+        return await _unauthorized(request) or problem(
+            422, "validation", str(exc.detail), errors=[issue]
+        )
     kind = {401: "unauthorized", 404: "not-found", 405: "method-not-allowed", 413: "too-large"}
     headers = dict(exc.headers) if exc.headers else None
     return problem(exc.status_code, kind.get(exc.status_code, "http"), str(exc.detail), headers)

@@ -6,15 +6,22 @@ import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
+from kanban.domain import rules
 from kanban.domain.errors import ValidationFailed
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=rules.MAX_LABEL)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=rules.MAX_ASSIGNEE)]
+#: An optional PATCH field that cannot be cleared: null is refused, so not documented.
+Unset = SkipJsonSchema[None]
 Position = Annotated[int, Field(ge=0, le=1_000_000)]
 WipLimit = Annotated[int, Field(ge=1, le=10_000)]
 Description = Annotated[str, StringConstraints(max_length=20_000)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+#: Versions and seqs are SQLite integers: anything larger cannot name one.
+MAX_INT = 2**63 - 1
 
 
 def given(body: BaseModel, nullable: set[str]) -> dict[str, Any]:
@@ -51,7 +58,7 @@ class ColumnCreate(Strict):
 
 
 class ColumnUpdate(Strict):
-    title: Title | None = None
+    title: Title | Unset = None
     wip_limit: WipLimit | None = Field(None, description="A number sets the limit; null clears it.")
 
 
@@ -63,17 +70,17 @@ class CardCreate(Strict):
     column_id: Id
     title: Title
     description: Description = ""
-    labels: Annotated[list[Tag], Field(max_length=20)] = []
+    labels: Annotated[list[Label], Field(max_length=20)] = []
     assignees: Annotated[list[Tag], Field(max_length=20)] = []
     due_date: dt.date | None = None
     position: Position | None = None
 
 
 class CardUpdate(Strict):
-    title: Title | None = None
-    description: Description | None = None
-    labels: Annotated[list[Tag], Field(max_length=20)] | None = None
-    assignees: Annotated[list[Tag], Field(max_length=20)] | None = None
+    title: Title | Unset = None
+    description: Description | Unset = None
+    labels: Annotated[list[Label], Field(max_length=20)] | Unset = None
+    assignees: Annotated[list[Tag], Field(max_length=20)] | Unset = None
     due_date: dt.date | None = Field(None, description="A date sets it; null clears it.")
 
 

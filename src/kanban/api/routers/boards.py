@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
@@ -19,7 +19,7 @@ from kanban.service.codec import derived_id
 from kanban.service.repository import load_board
 
 router = APIRouter(prefix="/api/v1/boards", tags=["boards"], responses=responses(401, 422))
-COMMAND = responses(404, 409, 412, 503)
+COMMAND = responses(404, 409, 412, 413, 503)
 
 
 @router.post("", status_code=201, response_model=schemas.BoardCreated, responses=COMMAND)
@@ -49,7 +49,9 @@ async def get_board(
     rt: RuntimeDep,
     who: Actor,
     include_archived: bool = False,
-    version: Annotated[int | None, Query(ge=1, description="The board as it was then.")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=schemas.MAX_INT, description="The board as it was then.")
+    ] = None,
     at: Annotated[
         AwareDatetime | None,
         Query(description="The board as it was at this time (ISO 8601 with a timezone)."),
@@ -88,6 +90,10 @@ async def _as_of(
         raise ValidationFailed("give either version or at, not both")
     store = rt.kanban.store
     if at is not None:
+        try:
+            at.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before year 1 in UTC
+            raise ValidationFailed(f"at {at.isoformat()} is out of range") from None
         version = store.version_at(board_id, at)
         if version == 0:
             raise VersionNotFound(f"board {board_id} did not exist at {at.isoformat()}")

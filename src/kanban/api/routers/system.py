@@ -18,7 +18,11 @@ async def healthz() -> schemas.HealthPublic:
     return schemas.HealthPublic(status="ok")
 
 
-@router.get("/readyz", response_model=schemas.ReadyPublic, responses=responses(503))
+@router.get(
+    "/readyz",
+    response_model=schemas.ReadyPublic,
+    responses={503: {"model": schemas.ReadyPublic, "description": "Not ready"}},
+)
 async def readyz(rt: RuntimeDep) -> Response:
     """200 while commands can be taken; the read side's lag is reported, not judged."""
     ready = rt.kanban.bus.running
