@@ -143,8 +143,38 @@ class Batch(ABC):
         """Store a snapshot (a disposable cache, not part of the log)."""
 
 
-class EventStore(ABC):
-    """The append-only event log."""
+class EventFeed(ABC):
+    """The ordered feed of committed events: what a projector reads of the log.
+
+    The event store is one; a writer's `/api/v1/events` seen over HTTP is
+    another, for processes that cannot open the log file.
+    """
+
+    @abstractmethod
+    def epoch(self) -> str:
+        """Id of this log's history line; a point-in-time restore starts a new one."""
+
+    @abstractmethod
+    def head_seq(self) -> int:
+        """Seq of the newest committed event (0 for an empty log)."""
+
+    @abstractmethod
+    def read_all(self, after_seq: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """Committed events with seq > after_seq in seq order, at most `limit`."""
+
+    @abstractmethod
+    def read_stream(
+        self, stream_id: str, from_version: int = 1, to_version: int | None = None
+    ) -> list[StoredEvent]:
+        """Committed events of one stream with from_version <= version <= to_version."""
+
+    def load_snapshot(self, stream_id: str, max_version: int | None = None) -> Snapshot | None:
+        """The newest snapshot at or below max_version, where the feed keeps snapshots."""
+        return None
+
+
+class EventStore(EventFeed):
+    """The append-only event log (and the authoritative feed of its events)."""
 
     @abstractmethod
     def batch(self) -> AbstractContextManager[Batch]:
@@ -161,16 +191,6 @@ class EventStore(ABC):
         with self.batch() as batch, batch.unit():
             return batch.append(stream_id, expected_version, events, metadata)
 
-    @abstractmethod
-    def read_stream(
-        self, stream_id: str, from_version: int = 1, to_version: int | None = None
-    ) -> list[StoredEvent]:
-        """Committed events of one stream with from_version <= version <= to_version."""
-
-    @abstractmethod
-    def read_all(self, after_seq: int = 0, limit: int | None = None) -> list[StoredEvent]:
-        """Committed events with seq > after_seq in seq order, at most `limit`."""
-
     def iter_all(self, after_seq: int = 0, page: int = 1000) -> Iterator[StoredEvent]:
         """Every committed event after `after_seq`, read in short pages."""
         while True:
@@ -179,10 +199,6 @@ class EventStore(ABC):
             if len(events) < page:
                 return
             after_seq = events[-1].seq
-
-    @abstractmethod
-    def head_seq(self) -> int:
-        """Seq of the newest committed event (0 for an empty log)."""
 
     @abstractmethod
     def stream_version(self, stream_id: str) -> int:
@@ -199,10 +215,6 @@ class EventStore(ABC):
     @abstractmethod
     def load_snapshot(self, stream_id: str, max_version: int | None = None) -> Snapshot | None:
         """The newest snapshot of the stream at or below max_version."""
-
-    @abstractmethod
-    def epoch(self) -> str:
-        """Id of this log's history line; a point-in-time restore starts a new one."""
 
     @abstractmethod
     def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
