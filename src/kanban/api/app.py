@@ -15,7 +15,7 @@ from kanban.api.deps import Runtime, ViewCache
 from kanban.api.live import Watermark
 from kanban.api.metrics import Metrics
 from kanban.api.middleware import BodyLimit, Timing
-from kanban.api.routers import boards, cards, columns, history, search, stream, system
+from kanban.api.routers import boards, cards, columns, events, history, search, stream, system
 from kanban.bootstrap import bootstrap
 from kanban.settings import Settings
 
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Kanban", version=__version__, description=DESCRIPTION.strip(), lifespan=lifespan
     )
     problems.install(app)
-    for router in (boards, columns, cards, history, stream, search, system):
+    for router in (boards, columns, cards, history, stream, search, events, system):
         app.include_router(router.router)
 
     def observe(method: str, route: str, status: int, seconds: float) -> None:

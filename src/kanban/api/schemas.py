@@ -221,3 +221,22 @@ class ReadyPublic(BaseModel):
     status: str
     head_seq: int
     projections: list[ProjectionPublic]
+
+
+class StoredEventPublic(BaseModel):
+    seq: int
+    stream_id: str
+    version: int
+    event_id: str
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    recorded_at: str
+    hash: str
+
+
+class FeedPublic(BaseModel):
+    epoch: str
+    head_seq: int
+    events: list[StoredEventPublic]

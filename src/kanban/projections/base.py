@@ -60,6 +60,29 @@ class ReadTransaction(ABC):
     @abstractmethod
     def board_version(self, board_id: str) -> int: ...
 
+    # --- the out-of-order applier's bookkeeping (distributed mode) -----------
+
+    @abstractmethod
+    def clear_all(self) -> None:
+        """Forget every read model and all bookkeeping (a new log epoch)."""
+
+    @abstractmethod
+    def meta(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    @abstractmethod
+    def stream_version(self, stream_id: str) -> int:
+        """The newest version of the stream applied to the read models (0: none)."""
+
+    @abstractmethod
+    def set_stream_versions(self, versions: dict[str, int]) -> None: ...
+
+    @abstractmethod
+    def mark_applied(self, seqs: Sequence[int]) -> int:
+        """Record applied seqs; return the contiguous watermark (all seqs up to it applied)."""
+
     @abstractmethod
     def put_board(self, row: BoardRow, view: bytes, view_all: bytes) -> None: ...
 

@@ -12,7 +12,7 @@ from kanban.domain.model import Board, card_view
 from kanban.projections.base import BoardRow, Projection, ReadTransaction
 from kanban.service.codec import decode
 from kanban.service.repository import load_board
-from kanban.store.base import EventStore, StoredEvent
+from kanban.store.base import EventFeed, StoredEvent
 from kanban.store.codec import format_time
 
 
@@ -26,7 +26,7 @@ class BoardsProjection(Projection):
     name = "boards"
     handles = frozenset(ev.registry.classes)
 
-    def __init__(self, source: EventStore, capacity: int = 256) -> None:
+    def __init__(self, source: EventFeed, capacity: int = 256) -> None:
         self.source = source
         self.capacity = capacity
         self._boards: OrderedDict[str, Board] = OrderedDict()

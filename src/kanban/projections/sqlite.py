@@ -19,7 +19,7 @@ import orjson
 from kanban.domain.errors import StorageError
 from kanban.projections.base import BoardRow, HistoryRow, ReadStore, ReadTransaction
 
-READ_SCHEMA = 1
+READ_SCHEMA = 2
 
 SCHEMA = """
 CREATE TABLE checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
@@ -45,10 +45,17 @@ CREATE TABLE units (
     PRIMARY KEY (board_id, unit_id)
 ) WITHOUT ROWID;
 CREATE TABLE names (board_id TEXT PRIMARY KEY, names BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE stream_versions (
+    stream_id TEXT PRIMARY KEY, version INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE applied (seq INTEGER PRIMARY KEY);
 """
 
 #: What each projection owns, so that one can be rebuilt alone.
 TABLES = {"boards": ("boards", "cards", "cards_fts"), "history": ("history", "units", "names")}
+#: The out-of-order applier's bookkeeping (distributed mode).
+ORDERING_TABLES = ("meta", "stream_versions", "applied")
 
 HISTORY_COLUMNS = (
     "h.seq, h.version, h.type, h.data, h.actor, h.recorded_at, h.summary, h.undo_of, "
@@ -228,6 +235,50 @@ class _Transaction(ReadTransaction):
         for table in TABLES[name]:
             self.conn.execute(f"DELETE FROM {table}")
         self.conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
+
+    def clear_all(self) -> None:
+        for table in (*TABLES["boards"], *TABLES["history"], *ORDERING_TABLES, "checkpoints"):
+            self.conn.execute(f"DELETE FROM {table}")
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def stream_version(self, stream_id: str) -> int:
+        row = self.conn.execute(
+            "SELECT version FROM stream_versions WHERE stream_id = ?", (stream_id,)
+        ).fetchone()
+        return row[0] if row else 0
+
+    def set_stream_versions(self, versions: dict[str, int]) -> None:
+        self.conn.executemany(
+            "INSERT INTO stream_versions (stream_id, version) VALUES (?, ?)"
+            " ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
+            list(versions.items()),
+        )
+
+    def mark_applied(self, seqs: Sequence[int]) -> int:
+        watermark = int(self.meta("watermark") or 0)
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO applied (seq) VALUES (?)",
+            [(s,) for s in seqs if s > watermark],
+        )
+        for (seq,) in self.conn.execute(
+            "SELECT seq FROM applied WHERE seq > ? ORDER BY seq", (watermark,)
+        ):
+            if seq != watermark + 1:
+                break
+            watermark = seq
+        self.conn.execute("DELETE FROM applied WHERE seq <= ?", (watermark,))
+        self.set_meta("watermark", str(watermark))
+        return watermark
 
     def board_version(self, board_id: str) -> int:
         row = self.conn.execute("SELECT version FROM boards WHERE id = ?", (board_id,)).fetchone()

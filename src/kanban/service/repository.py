@@ -15,7 +15,7 @@ import orjson
 from kanban.domain.errors import BoardNotFound, VersionNotFound
 from kanban.domain.model import SNAPSHOT_SCHEMA, Board
 from kanban.service.codec import decode_all
-from kanban.store.base import Batch, EventStore, Snapshot
+from kanban.store.base import Batch, EventFeed, EventStore, Snapshot
 
 
 class BoardRepository:
@@ -70,7 +70,7 @@ class BoardRepository:
 
 
 def load_board(
-    store: EventStore, board_id: str, version: int | None = None, batch: Batch | None = None
+    store: EventFeed, board_id: str, version: int | None = None, batch: Batch | None = None
 ) -> Board:
     """Fold a board up to `version` (its tail when None), from its newest usable snapshot.
 

@@ -50,6 +50,8 @@ REQUESTS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/boards/{board_id}/stream"): None,
     ("GET", "/api/v1/search"): None,
     ("GET", "/api/v1/projections"): None,
+    ("GET", "/api/v1/events"): None,
+    ("GET", "/api/v1/boards/{board_id}/events"): None,
 }
 
 TOKENS = {

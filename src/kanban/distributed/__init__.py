@@ -1,0 +1,1 @@
+"""Distributed mode: Redis Streams carry the log to projector workers and replicas."""
