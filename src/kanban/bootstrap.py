@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import redis
+
+from kanban.distributed.relay import Relay
 from kanban.projections.base import ReadStore
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
@@ -34,16 +37,23 @@ class Kanban:
     bus: CommandBus
     read: ReadStore
     projector: Projector
+    #: Publishes the log to Redis; only when `settings.redis_url` is set.
+    relay: Relay | None = None
 
     def start(self) -> Kanban:
         self.bus.start()
         self.projector.start()
+        if self.relay is not None:
+            self.relay.start()
         return self
 
     def close(self) -> None:
-        # Finish every queued command, then project it, then let go.
+        # Finish every queued command, then project and publish it, then let go.
         self.bus.stop()
         self.projector.stop()
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay.redis.close()
         self.read.close()
         self.store.close()
 
@@ -65,5 +75,17 @@ def bootstrap(settings: Settings, clock: Clock = utc_now) -> Kanban:
     boards = BoardRepository(store, settings.board_cache, settings.snapshot_every)
     read = SQLiteReadStore(settings.read_path)
     projector = Projector(store, read, [BoardsProjection(store), HistoryProjection()])
-    bus = CommandBus(store, boards, settings.max_batch, on_commit=projector.wake)
-    return Kanban(settings, store, boards, bus, read, projector)
+    if settings.redis_url is None:
+        bus = CommandBus(store, boards, settings.max_batch, on_commit=projector.wake)
+        return Kanban(settings, store, boards, bus, read, projector)
+    client = redis.Redis.from_url(
+        settings.redis_url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
+    )
+    relay = Relay(store, client)
+
+    def committed(seq: int) -> None:
+        projector.wake(seq)
+        relay.wake(seq)
+
+    bus = CommandBus(store, boards, settings.max_batch, on_commit=committed)
+    return Kanban(settings, store, boards, bus, read, projector, relay)

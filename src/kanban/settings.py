@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         5.0, gt=0, description="Seconds a query with min_seq waits for the read models."
     )
     heartbeat: float = Field(15.0, gt=0, description="Seconds between live-stream heartbeats.")
+    redis_url: str | None = Field(
+        None,
+        description="Redis to publish the log to (redis://host:port/db). When set, a relay "
+        "publishes every committed event, in log order, to the Redis stream of the log's "
+        "epoch, resuming from its own checkpoint in the log file; Redis being down never "
+        "fails or slows commands. Unset: no Redis at all.",
+    )
 
     @property
     def log_path(self) -> Path:

@@ -8,6 +8,7 @@ an injected clock, that it closes at teardown.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -320,6 +321,50 @@ class EventStoreContract:
     def test_epoch_is_stable(self, store: EventStore) -> None:
         assert store.epoch()
         assert store.epoch() == store.epoch()
+
+    # --- relay checkpoints -----------------------------------------------------
+
+    def test_relay_checkpoints_start_at_zero_and_keep_the_last_saved(
+        self, store: EventStore
+    ) -> None:
+        assert store.relay_checkpoint("relay") == 0
+        store.save_relay_checkpoint("relay", 7)
+        store.save_relay_checkpoint("other", 3)
+        assert store.relay_checkpoint("relay") == 7
+        assert store.relay_checkpoint("other") == 3
+        store.save_relay_checkpoint("relay", 2)  # a checkpoint may be moved back
+        assert store.relay_checkpoint("relay") == 2
+        assert store.relay_checkpoint("unknown") == 0
+
+    def test_relay_checkpoints_are_not_part_of_the_log(self, store: EventStore) -> None:
+        store.append("a", 0, [new_event()], meta())
+        store.save_relay_checkpoint("relay", 1)
+        assert store.head_seq() == 1
+        report = store.verify()
+        assert report.ok, report.reason
+        assert report.checked == 1
+
+    def test_relay_checkpoint_cannot_be_saved_inside_a_batch(self, store: EventStore) -> None:
+        with store.batch(), pytest.raises(RuntimeError):
+            store.save_relay_checkpoint("relay", 1)
+        assert store.relay_checkpoint("relay") == 0
+
+    def test_relay_checkpoint_waits_for_a_batch_in_another_thread(self, store: EventStore) -> None:
+        saved = threading.Event()
+
+        def save() -> None:
+            store.save_relay_checkpoint("relay", 1)
+            saved.set()
+
+        saver = threading.Thread(target=save)
+        with store.batch() as batch:
+            batch.append("a", 0, [new_event()], meta())
+            saver.start()
+            # The saver needs the write lock, which this batch holds.
+            assert not saved.wait(0.2)
+        saver.join(10)
+        assert saved.is_set()
+        assert (store.relay_checkpoint("relay"), store.head_seq()) == (1, 1)
 
     # make_store builds a fresh store per example, so a function-scoped factory
     # is fine; every implementation runs this one method, hence "executors".

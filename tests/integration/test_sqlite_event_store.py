@@ -335,3 +335,16 @@ def test_processes_append_concurrently(path: Path) -> None:
         assert_log_sound(store, expected)
         with closing(sqlite3.connect(path)) as conn:
             assert applied_migrations(conn) == known_migrations()
+
+
+def test_a_relay_checkpoint_of_another_epoch_counts_as_none(path: Path) -> None:
+    with SQLiteEventStore.open(path) as store:
+        store.save_relay_checkpoint("relay", 5)
+        store.save_relay_checkpoint("other", 6)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE relay_checkpoints SET epoch = 'an-old-epoch' WHERE name = 'relay'")
+    with SQLiteEventStore.open(path) as store:
+        assert store.relay_checkpoint("relay") == 0
+        assert store.relay_checkpoint("other") == 6
+        store.save_relay_checkpoint("relay", 1)
+        assert store.relay_checkpoint("relay") == 1

@@ -220,6 +220,23 @@ class EventStore(EventFeed):
     def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
         """Walk the whole log: hash chain, increasing seqs, gapless versions."""
 
+    # --- relay checkpoints: bookkeeping beside the log, not part of it --------
+
+    @abstractmethod
+    def relay_checkpoint(self, name: str) -> int:
+        """Seq up to which the relay `name` has published this log (0 when none).
+
+        A checkpoint recorded under another epoch of the log counts as none.
+        """
+
+    @abstractmethod
+    def save_relay_checkpoint(self, name: str, seq: int) -> None:
+        """Record that relay `name` has published up to `seq` of the current epoch.
+
+        A short write transaction of its own, under the log's write lock, so it
+        never interleaves with a batch; it must not be called inside one.
+        """
+
     @abstractmethod
     def close(self) -> None:
         """Release connections."""

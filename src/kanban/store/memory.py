@@ -58,6 +58,7 @@ class MemoryEventStore(EventStore):
         self._commands: dict[object, list[codec.Row]] = {}
         self._event_ids: set[str] = set()
         self._snapshots: dict[str, dict[int, Snapshot]] = {}
+        self._relay_checkpoints: dict[str, tuple[str, int]] = {}
         self._closed = False
 
     # --- writing -----------------------------------------------------------
@@ -181,6 +182,22 @@ class MemoryEventStore(EventStore):
         if progress is not None:
             progress(walker.checked, len(rows))
         return VerifyReport(True, walker.checked, walker.last_seq)
+
+    # --- relay checkpoints -----------------------------------------------------
+
+    def relay_checkpoint(self, name: str) -> int:
+        self._check_open()
+        with self._mu:
+            epoch, seq = self._relay_checkpoints.get(name, (self._epoch, 0))
+        return seq if epoch == self._epoch else 0
+
+    def save_relay_checkpoint(self, name: str, seq: int) -> None:
+        if self._writer_thread == threading.get_ident():
+            raise RuntimeError("save_relay_checkpoint() inside a batch would deadlock")
+        with self._write_lock:
+            self._check_open()
+            with self._mu:
+                self._relay_checkpoints[name] = (self._epoch, seq)
 
     def close(self) -> None:
         with self._write_lock:

@@ -71,6 +71,10 @@ SQL_LOAD_SNAPSHOT = (
 SQL_SAVE_SNAPSHOT = (
     "INSERT OR REPLACE INTO snapshots (stream_id, version, schema, state) VALUES (?, ?, ?, ?)"
 )
+SQL_RELAY_CHECKPOINT = "SELECT seq FROM relay_checkpoints WHERE name = ? AND epoch = ?"
+SQL_SAVE_RELAY_CHECKPOINT = (
+    "INSERT OR REPLACE INTO relay_checkpoints (name, epoch, seq) VALUES (?, ?, ?)"
+)
 
 _MAX_VERSION = 2**63 - 1
 
@@ -357,6 +361,30 @@ class SQLiteEventStore(EventStore):
                 progress(walker.checked, total)
             if len(rows) < VERIFY_PAGE:
                 return VerifyReport(True, walker.checked, walker.last_seq)
+
+    # --- relay checkpoints -----------------------------------------------------
+
+    def relay_checkpoint(self, name: str) -> int:
+        with self._read("reading a relay checkpoint") as conn:
+            row = conn.execute(SQL_RELAY_CHECKPOINT, (name, self._epoch)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def save_relay_checkpoint(self, name: str, seq: int) -> None:
+        if self._writer_thread == threading.get_ident():
+            raise RuntimeError("save_relay_checkpoint() inside a batch would deadlock")
+        with self._write_lock:
+            if self._closed:
+                raise StorageError("the event store is closed")
+            conn = self._writer
+            with self._errors("saving a relay checkpoint"):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.execute(SQL_SAVE_RELAY_CHECKPOINT, (name, self._epoch, seq))
+                    conn.execute("COMMIT")
+                finally:
+                    if conn.in_transaction:
+                        with suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
 
     def close(self) -> None:
         if self._writer_thread == threading.get_ident():
