@@ -1,15 +1,30 @@
-"""The composition root: the one place that builds and wires the parts."""
+"""The composition root: the one place that builds and wires the parts.
+
+Three shapes, chosen by settings:
+- embedded (the default): the log, its writer, the read models and the
+  projector in one process, no Redis;
+- writer with Redis (`redis_url`): the same, plus a relay publishing the log
+  to Redis Streams, and the read models fed through a consumer group, so
+  projector workers on the same volume can share the work;
+- query replica (`role = "query"`): no log; read models of its own fed from
+  Redis (gaps and catch-up from the writer's feed), commands forwarded.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import redis
 
 from kanban.distributed.relay import Relay
-from kanban.projections.base import ReadStore
+from kanban.distributed.worker import StreamWorker
+from kanban.domain.errors import KanbanError
+from kanban.feed.http import HttpFeed
+from kanban.projections.base import Projection, ReadSide, ReadStore
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
 from kanban.projections.runner import Projector
@@ -17,7 +32,7 @@ from kanban.projections.sqlite import SQLiteReadStore
 from kanban.service.bus import CommandBus
 from kanban.service.repository import BoardRepository
 from kanban.settings import Settings
-from kanban.store.base import EventStore
+from kanban.store.base import EventFeed, EventStore
 from kanban.store.sqlite import SQLiteEventStore
 
 Clock = Callable[[], datetime]
@@ -27,21 +42,47 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class NotTheWriter(KanbanError):
+    """This process has no log: commands and log reads go to the writer."""
+
+    kind = "not-the-writer"
+
+
 @dataclass
 class Kanban:
-    """The wired service: the log and its write side, the read models and their projector."""
+    """The wired service: the log and its writer (writer role), the read side, the feed."""
 
     settings: Settings
-    store: EventStore
-    boards: BoardRepository
-    bus: CommandBus
+    feed: EventFeed
     read: ReadStore
-    projector: Projector
-    #: Publishes the log to Redis; only when `settings.redis_url` is set.
+    projector: ReadSide
+    store: EventStore | None = None
+    boards: BoardRepository | None = None
+    bus: CommandBus | None = None
+    #: Publishes the log to Redis (writer with `redis_url`).
     relay: Relay | None = None
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def log(self) -> EventStore:
+        if self.store is None:
+            raise NotTheWriter("this replica has no event log; ask the writer")
+        return self.store
+
+    @property
+    def commands(self) -> CommandBus:
+        if self.bus is None:
+            raise NotTheWriter("this replica takes no commands; send them to the writer")
+        return self.bus
+
+    @property
+    def ready(self) -> bool:
+        """Commands can be taken (writer), or queries answered (replica)."""
+        return self.bus.running if self.bus is not None else True
 
     def start(self) -> Kanban:
-        self.bus.start()
+        if self.bus is not None:
+            self.bus.start()
         self.projector.start()
         if self.relay is not None:
             self.relay.start()
@@ -49,13 +90,16 @@ class Kanban:
 
     def close(self) -> None:
         # Finish every queued command, then project and publish it, then let go.
-        self.bus.stop()
+        if self.bus is not None:
+            self.bus.stop()
         self.projector.stop()
         if self.relay is not None:
             self.relay.stop()
-            self.relay.redis.close()
         self.read.close()
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
+        for close in self.closers:
+            close()
 
     def __enter__(self) -> Kanban:
         return self.start()
@@ -70,22 +114,103 @@ def open_log(settings: Settings, clock: Clock = utc_now) -> EventStore:
     return SQLiteEventStore.open(settings.log_path, key=settings.log_key_bytes, clock=clock)
 
 
+def projections(feed: EventFeed) -> list[Projection]:
+    return [BoardsProjection(feed), HistoryProjection()]
+
+
+def redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(
+        url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
+    )
+
+
+def consumer_name(settings: Settings) -> str:
+    return settings.consumer or f"{socket.gethostname()}-{os.getpid()}"
+
+
 def bootstrap(settings: Settings, clock: Clock = utc_now) -> Kanban:
+    if settings.role == "query":
+        return _query_replica(settings)
     store = open_log(settings, clock)
     boards = BoardRepository(store, settings.board_cache, settings.snapshot_every)
+    settings.read_path.parent.mkdir(parents=True, exist_ok=True)
     read = SQLiteReadStore(settings.read_path)
-    projector = Projector(store, read, [BoardsProjection(store), HistoryProjection()])
     if settings.redis_url is None:
+        projector = Projector(store, read, projections(store))
         bus = CommandBus(store, boards, settings.max_batch, on_commit=projector.wake)
-        return Kanban(settings, store, boards, bus, read, projector)
-    client = redis.Redis.from_url(
-        settings.redis_url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
-    )
+        return Kanban(settings, store, read, projector, store, boards, bus)
+    client = redis_client(settings.redis_url)
     relay = Relay(store, client)
+    worker = StreamWorker(
+        client,
+        store,
+        read,
+        projections(store),
+        settings.group or "writer",
+        consumer_name(settings),
+    )
+    bus = CommandBus(store, boards, settings.max_batch, on_commit=relay.wake)
+    return Kanban(settings, store, read, worker, store, boards, bus, relay, [client.close])
 
-    def committed(seq: int) -> None:
-        projector.wake(seq)
-        relay.wake(seq)
 
-    bus = CommandBus(store, boards, settings.max_batch, on_commit=committed)
-    return Kanban(settings, store, boards, bus, read, projector, relay)
+def _query_replica(settings: Settings) -> Kanban:
+    if not settings.redis_url or not settings.writer_url:
+        raise KanbanError("a query replica needs both --redis-url and --writer-url")
+    feed = HttpFeed(settings.writer_url, _feed_token(settings))
+    client = redis_client(settings.redis_url)
+    settings.read_path.parent.mkdir(parents=True, exist_ok=True)
+    read = SQLiteReadStore(settings.read_path)
+    group = settings.group or f"query-{socket.gethostname()}"
+    worker = StreamWorker(client, feed, read, projections(feed), group, consumer_name(settings))
+    return Kanban(settings, feed, read, worker, closers=[client.close, feed.close])
+
+
+def stream_worker(settings: Settings) -> Kanban:
+    """A projector worker process: a read database fed from Redis, no API, no commands."""
+    if not settings.redis_url:
+        raise KanbanError("a projector worker needs --redis-url")
+    closers: list[Callable[[], None]] = []
+    feed: EventFeed
+    if settings.log_path.exists():
+        store = open_log(settings)
+        feed = store
+        closers.append(store.close)
+    elif settings.writer_url:
+        http = HttpFeed(settings.writer_url, _feed_token(settings))
+        feed = http
+        closers.append(http.close)
+    else:
+        raise KanbanError(
+            f"no event log at {settings.log_path} and no --writer-url to read the feed from"
+        )
+    client = redis_client(settings.redis_url)
+    closers.append(client.close)
+    settings.read_path.parent.mkdir(parents=True, exist_ok=True)
+    read = SQLiteReadStore(settings.read_path)
+    worker = StreamWorker(
+        client,
+        feed,
+        read,
+        projections(feed),
+        settings.group or "writer",
+        consumer_name(settings),
+    )
+    return Kanban(settings, feed, read, worker, closers=closers)
+
+
+def _feed_token(settings: Settings) -> str:
+    if settings.admin_token is None:
+        raise KanbanError("reading the writer's feed needs KANBAN_ADMIN_TOKEN")
+    return settings.admin_token.get_secret_value()
+
+
+def rebuilder(settings: Settings) -> tuple[Projector, Callable[[], None]]:
+    """An embedded projector over the local log and read database, and how to close it."""
+    store = open_log(settings)
+    read = SQLiteReadStore(settings.read_path)
+
+    def close() -> None:
+        read.close()
+        store.close()
+
+    return Projector(store, read, projections(store)), close

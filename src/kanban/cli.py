@@ -6,8 +6,10 @@ import getpass
 import os
 import signal
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,11 +21,12 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.table import Table
 from rich.text import Text
 
-from kanban.bootstrap import Kanban, bootstrap, open_log
+from kanban.bootstrap import Kanban, bootstrap, open_log, rebuilder
 from kanban.domain import commands as cmd
 from kanban.domain.errors import KanbanError
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
+from kanban.projections.runner import Projector
 from kanban.service.codec import derived_id
 from kanban.service.history import board_history
 from kanban.service.repository import load_board
@@ -56,6 +59,30 @@ DataDir = Annotated[
 def _settings(data_dir: Path | None) -> Settings:
     overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
     return Settings(**overrides)
+
+
+RedisUrl = Annotated[
+    str | None,
+    typer.Option(help="Redis for the distributed mode [env: KANBAN_REDIS_URL]", show_default=False),
+]
+WriterUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="The writer's base URL, for processes without the log [env: KANBAN_WRITER_URL]",
+        show_default=False,
+    ),
+]
+Group = Annotated[
+    str | None,
+    typer.Option(
+        help="Redis consumer group of this read database [env: KANBAN_GROUP]", show_default=False
+    ),
+]
+
+
+def _settings_with(**options: Any) -> Settings:
+    """Settings from the environment, with the options given on the command line on top."""
+    return Settings(**{k: v for k, v in options.items() if v is not None})
 
 
 def _open(data_dir: Path | None) -> Kanban:
@@ -95,15 +122,37 @@ def serve(
         typer.Option(help="Listen port [env: KANBAN_PORT; default 8000]", show_default=False),
     ] = None,
     data_dir: DataDir = None,
+    redis_url: RedisUrl = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="writer (owns the log) or query (a replica that forwards "
+            "commands) [env: KANBAN_ROLE; default writer]",
+            show_default=False,
+        ),
+    ] = None,
+    writer_url: WriterUrl = None,
+    group: Group = None,
 ) -> None:
-    """Run the API on the embedded default: log, read models and projectors in one process."""
+    """Run the API. Embedded default: log, read models and projectors in one process.
+
+    With --redis-url the log is also published to Redis Streams and the read
+    models are fed through a consumer group; --role query runs a replica.
+    """
     import uvicorn
 
     from kanban.api.app import create_app
     from kanban.api.auth import load_admin_token
 
-    overrides: dict[str, Any] = {"data_dir": data_dir, "host": host, "port": port}
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = _settings_with(
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        redis_url=redis_url,
+        role=role,
+        writer_url=writer_url,
+        group=group,
+    )
     configured = settings.admin_token.get_secret_value() if settings.admin_token else None
     token = load_admin_token(configured, settings.data_dir)
     if token.generated and sys.stderr.isatty():
@@ -133,6 +182,59 @@ def serve(
     Server(config).run()
 
 
+# --- projector worker ----------------------------------------------------------
+
+
+@app.command()
+def projector(
+    redis_url: RedisUrl = None,
+    data_dir: DataDir = None,
+    read_db: Annotated[
+        Path | None,
+        typer.Option(
+            "--read-db",
+            help="Read database to maintain [env: KANBAN_READ_DB; default <data dir>/read.db]",
+            show_default=False,
+        ),
+    ] = None,
+    writer_url: WriterUrl = None,
+    group: Group = None,
+    consumer: Annotated[
+        str | None,
+        typer.Option(
+            help="This worker's name in its group [env: KANBAN_CONSUMER; default <hostname>-<pid>]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run a projector worker: keep a read database current from the Redis stream.
+
+    Workers of one group share the work and take over a crashed one's
+    entries. Without the log file at hand, gaps are filled from --writer-url.
+    """
+    from kanban.bootstrap import stream_worker
+
+    settings = _settings_with(
+        data_dir=data_dir,
+        read_db=read_db,
+        redis_url=redis_url,
+        writer_url=writer_url,
+        group=group,
+        consumer=consumer,
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        kanban = stream_worker(settings)
+    except KanbanError as exc:
+        raise _fail(exc) from exc
+    with kanban:
+        err.print(f"projector worker {settings.group or 'writer'}: running", markup=False)
+        stop.wait()
+    err.print("projector worker: stopped", markup=False)
+
+
 # --- demo ----------------------------------------------------------------------
 
 
@@ -142,8 +244,8 @@ def demo(data_dir: DataDir = None) -> None:
     try:
         with _open(data_dir) as kanban:
             board_id = _build_demo(kanban)
-            _print_board(load_board(kanban.store, board_id).view())
-            _print_history(kanban.store, board_id)
+            _print_board(load_board(kanban.log, board_id).view())
+            _print_history(kanban.log, board_id)
             out.print(f"\nEvent log: {kanban.settings.log_path}")
     except KanbanError as exc:
         raise _fail(exc) from exc
@@ -154,14 +256,14 @@ def _build_demo(kanban: Kanban) -> str:
 
     def run(command: cmd.Command) -> cmd.CommandResult:
         ctx = cmd.CommandContext(actor=actor, command_id=str(uuid.uuid4()))
-        return kanban.bus.dispatch(command, ctx)
+        return kanban.commands.dispatch(command, ctx)
 
     board = run(cmd.CreateBoard(str(uuid.uuid4()), "Demo board")).board_id
     cols = {}
     for title, limit in (("To do", None), ("Doing", 2), ("Done", None)):
         command_id = str(uuid.uuid4())
         column_id = derived_id(command_id, "column")
-        kanban.bus.dispatch(
+        kanban.commands.dispatch(
             cmd.AddColumn(board, column_id, title, wip_limit=limit),
             cmd.CommandContext(actor=actor, command_id=command_id),
         )
@@ -315,13 +417,13 @@ ProjectionName = Annotated[
 ]
 
 
-def _open_existing(data_dir: Path | None) -> Kanban:
-    """Open a data dir that already holds a log (exit 2 rather than create one)."""
+def _open_existing(data_dir: Path | None) -> tuple[Projector, Callable[[], None]]:
+    """The local log's embedded projector (exit 2 rather than create a log)."""
     settings = _settings(data_dir)
     if not settings.log_path.exists():
         err.print(f"[red]error:[/red] no event log at {settings.log_path}")
         raise typer.Exit(2)
-    return bootstrap(settings)
+    return rebuilder(settings)
 
 
 @projections_app.command("rebuild")
@@ -337,15 +439,15 @@ def projections_rebuild(name: ProjectionName = None, data_dir: DataDir = None) -
     try:
         # Not started: no writer and no background projector, so this process
         # alone projects while rebuilding.
-        kanban = _open_existing(data_dir)
+        projector, close = _open_existing(data_dir)
         try:
             started = time.monotonic()
             count = _with_progress(
-                "rebuilding", lambda progress: kanban.projector.rebuild(names, progress)
+                "rebuilding", lambda progress: projector.rebuild(names, progress)
             )
             elapsed = time.monotonic() - started
         finally:
-            kanban.close()
+            close()
     except KanbanError as exc:
         raise _fail(exc) from exc
     rate = count / elapsed if elapsed > 0 else 0.0
@@ -362,11 +464,11 @@ def projections_status(
 ) -> None:
     """Show how far each read model has got: its checkpoint, the log's head, the lag."""
     try:
-        kanban = _open_existing(data_dir)
+        projector, close = _open_existing(data_dir)
         try:
-            status = kanban.projector.status()
+            status = projector.status()
         finally:
-            kanban.close()
+            close()
     except KanbanError as exc:
         raise _fail(exc) from exc
     if json:

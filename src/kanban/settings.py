@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,28 @@ class Settings(BaseSettings):
         5.0, gt=0, description="Seconds a query with min_seq waits for the read models."
     )
     heartbeat: float = Field(15.0, gt=0, description="Seconds between live-stream heartbeats.")
+    role: Literal["writer", "query"] = Field(
+        "writer",
+        description="writer: owns the log and takes commands. query: a replica without the "
+        "log that answers queries from its own read models (fed from Redis) and forwards "
+        "commands to --writer-url.",
+    )
+    writer_url: str | None = Field(
+        None,
+        description="The writer's base URL, for query replicas and projector workers "
+        "that cannot read the log file (they read its feed with KANBAN_ADMIN_TOKEN).",
+    )
+    group: str | None = Field(
+        None,
+        description="Redis consumer group of this read database (default: writer, "
+        "or query-<hostname> for a replica).",
+    )
+    consumer: str | None = Field(
+        None, description="Name of this consumer in its group (default: <hostname>-<pid>)."
+    )
+    read_db: Path | None = Field(
+        None, description="Read database file (default: <data dir>/read.db)."
+    )
     redis_url: str | None = Field(
         None,
         description="Redis to publish the log to (redis://host:port/db). When set, a relay "
@@ -48,7 +71,7 @@ class Settings(BaseSettings):
     @property
     def read_path(self) -> Path:
         """The read models: disposable, rebuilt from the log when deleted."""
-        return self.data_dir / "read.db"
+        return self.read_db or self.data_dir / "read.db"
 
     @property
     def log_key_bytes(self) -> bytes | None:

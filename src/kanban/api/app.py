@@ -12,6 +12,7 @@ from kanban import __version__
 from kanban.api import problems
 from kanban.api.auth import load_admin_token
 from kanban.api.deps import Runtime, ViewCache
+from kanban.api.forward import ForwardToWriter
 from kanban.api.live import Watermark
 from kanban.api.metrics import Metrics
 from kanban.api.middleware import BodyLimit, Timing
@@ -49,6 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             watermark.close()
+            forwarder = getattr(app.state, "forward_client", None)
+            if forwarder is not None:
+                await forwarder.aclose()
             # Finish queued commands and project them before the process exits.
             await asyncio.to_thread(kanban.close)
 
@@ -64,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if runtime is not None:
             runtime.metrics.latency.labels(method, route, str(status)).observe(seconds)
 
+    if settings.role == "query" and settings.writer_url:
+        app.add_middleware(ForwardToWriter, writer_url=settings.writer_url, state=app.state)
     app.add_middleware(Timing, observe=observe)
     app.add_middleware(BodyLimit)
     return app

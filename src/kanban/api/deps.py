@@ -122,7 +122,7 @@ async def read_your_writes(
 ) -> None:
     if min_seq is None or rt.watermark.seq >= min_seq:
         return
-    head = rt.kanban.store.head_seq()
+    head = rt.kanban.feed.head_seq()
     if min_seq > head:
         raise ValidationFailed(f"min_seq {min_seq} is beyond the log's head ({head})")
     timeout = rt.kanban.settings.min_seq_timeout
@@ -139,7 +139,7 @@ async def dispatch(rt: Runtime, command: Command, ctx: CommandContext) -> Comman
     """Hand a command to the writer and wait until its events are durable."""
     name = type(command).__name__
     try:
-        result = await asyncio.wrap_future(rt.kanban.bus.submit(command, ctx))
+        result = await asyncio.wrap_future(rt.kanban.commands.submit(command, ctx))
     except KanbanError as exc:
         rt.metrics.commands.labels(name, exc.kind).inc()
         raise

@@ -8,6 +8,7 @@ come back as the writer answered. The token is checked by the writer.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 import orjson
@@ -32,9 +33,13 @@ PAST = re.compile(rb"(^|&)(version|at)=")
 
 
 class ForwardToWriter:
-    def __init__(self, app: ASGIApp, writer_url: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self, app: ASGIApp, writer_url: str, state: Any = None, timeout: float = 30.0
+    ) -> None:
         self.app = app
         self.client = httpx.AsyncClient(base_url=writer_url.rstrip("/"), timeout=timeout)
+        if state is not None:
+            state.forward_client = self.client  # closed by the app's lifespan
 
     def _forwarded(self, scope: Scope) -> bool:
         path: str = scope["path"]
@@ -84,9 +89,6 @@ class ForwardToWriter:
             (k.encode(), v.encode()) for k, v in answer.headers.items() if k.lower() in RETURNED
         ]
         await _send(send, answer.status_code, kept, answer.content)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

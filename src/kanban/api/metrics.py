@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from kanban.projections.runner import ProjectorStatus
+from kanban.projections.base import ProjectorStatus
 
 
 class Metrics:

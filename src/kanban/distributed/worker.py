@@ -18,9 +18,8 @@ import redis
 
 from kanban.domain.errors import StorageError
 from kanban.feed import streams
-from kanban.projections.base import Projection, ReadStore
+from kanban.projections.base import Projection, ProjectorStatus, ReadStore
 from kanban.projections.ordered import OrderedApplier
-from kanban.projections.runner import ProjectorStatus
 from kanban.store.base import EventFeed, ProgressCallback
 
 log = logging.getLogger(__name__)

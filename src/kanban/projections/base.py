@@ -9,12 +9,25 @@ writes, so a crash never applies an event twice or skips one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from kanban.store.base import StoredEvent
+from kanban.store.base import ProgressCallback, StoredEvent
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectorStatus:
+    """One projection's progress: its checkpoint against the log's head."""
+
+    name: str
+    checkpoint: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.checkpoint, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,3 +174,24 @@ class Projection(ABC):
 
     def reset(self) -> None:  # noqa: B027 - an optional hook; most projections keep no memory
         """Forget in-memory state (called before a rebuild and after a failed batch)."""
+
+
+class ReadSide(Protocol):
+    """What runs the projections for a process: the embedded projector or a stream worker."""
+
+    def start(self) -> object: ...
+
+    def stop(self) -> None: ...
+
+    def wake(self, seq: int = 0) -> None: ...
+
+    def add_listener(self, listener: Callable[[int], None]) -> None: ...
+
+    @property
+    def watermark(self) -> int: ...
+
+    def wait_for(self, seq: int, timeout: float) -> bool: ...
+
+    def status(self) -> list[ProjectorStatus]: ...
+
+    def catch_up(self, progress: ProgressCallback | None = None) -> int: ...

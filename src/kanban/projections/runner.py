@@ -12,25 +12,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-from kanban.projections.base import Projection, ReadStore
+from kanban.projections.base import Projection, ProjectorStatus, ReadStore
 from kanban.store.base import EventStore, ProgressCallback
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectorStatus:
-    name: str
-    checkpoint: int
-    head: int
-
-    @property
-    def lag(self) -> int:
-        return max(self.head - self.checkpoint, 0)
 
 
 class Projector:

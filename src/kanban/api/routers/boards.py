@@ -88,7 +88,7 @@ async def _as_of(
 ) -> Response:
     if version is not None and at is not None:
         raise ValidationFailed("give either version or at, not both")
-    store = rt.kanban.store
+    store = rt.kanban.log
     if at is not None:
         try:
             at.astimezone(UTC)

@@ -25,7 +25,7 @@ async def events(
     limit: Annotated[int, Query(ge=0, le=5000)] = 500,
 ) -> Response:
     """Committed events in seq order, with the log's epoch and head."""
-    store = rt.kanban.store
+    store = rt.kanban.log
     found = store.read_all(after, limit) if limit else []
     return _page(store.epoch(), store.head_seq(), found)
 
@@ -41,7 +41,7 @@ async def board_events(
     to_version: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
 ) -> Response:
     """One board's events by version (what a projector fetches to fill a gap)."""
-    store = rt.kanban.store
+    store = rt.kanban.log
     return _page(
         store.epoch(), store.head_seq(), store.read_stream(board_id, from_version, to_version)
     )

@@ -80,6 +80,6 @@ def _resume_point(rt: Runtime, last_event_id: str | None) -> tuple[int, bool]:
     except ValueError:
         return now, True
     # An id beyond the log's head belongs to another history (a restored log).
-    if seq < 0 or seq > rt.kanban.store.head_seq():
+    if seq < 0 or seq > rt.kanban.feed.head_seq():
         return now, True
     return seq, False

@@ -25,10 +25,10 @@ async def healthz() -> schemas.HealthPublic:
 )
 async def readyz(rt: RuntimeDep) -> Response:
     """200 while commands can be taken; the read side's lag is reported, not judged."""
-    ready = rt.kanban.bus.running
+    ready = rt.kanban.ready
     body = schemas.ReadyPublic(
         status="ready" if ready else "not ready",
-        head_seq=rt.kanban.store.head_seq(),
+        head_seq=rt.kanban.feed.head_seq(),
         projections=_projections(rt),
     )
     return Response(
