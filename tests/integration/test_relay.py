@@ -198,7 +198,7 @@ def test_trim_keeps_what_a_live_group_has_not_acknowledged(
     client.config_set("stream-node-max-entries", 5)
     client.config_set("stream-node-max-bytes", 0)
     key = streams.stream_key(store.epoch())
-    relay = Relay(store, client, retention=45)
+    relay = Relay(store, client, keep=0, retention=45)
     fill(store, 60)
     relay.publish_pending()
     client.xgroup_create(key, "live", id="0")
@@ -230,12 +230,26 @@ def test_trim_keeps_what_a_live_group_has_not_acknowledged(
     assert kept[-45:] == list(range(56, 101))
 
 
-def test_trim_without_groups_keeps_the_retention(
+def test_trim_keeps_a_window_that_acknowledged_groups_do_not_shrink(
     store: SQLiteEventStore, client: redis.Redis
 ) -> None:
     client.config_set("stream-node-max-entries", 5)
     client.config_set("stream-node-max-bytes", 0)
-    relay = Relay(store, client, retention=10)
+    key = streams.stream_key(store.epoch())
+    relay = Relay(store, client, keep=20, retention=50)
+    fill(store, 60)
+    relay.publish_pending()
+    client.xgroup_create(key, "caught-up", id="$")
+    # Everything is acknowledged, yet the newest `keep` entries stay for
+    # groups that come later or fall behind.
+    assert relay.trim() == 41
+    assert seqs(client, store)[-20:] == list(range(41, 61))
+
+
+def test_trim_without_groups_keeps_the_window(store: SQLiteEventStore, client: redis.Redis) -> None:
+    client.config_set("stream-node-max-entries", 5)
+    client.config_set("stream-node-max-bytes", 0)
+    relay = Relay(store, client, keep=10, retention=10)
     assert relay.trim() is None  # no stream yet
     fill(store, 30)
     relay.publish_pending()

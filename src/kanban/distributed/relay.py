@@ -60,6 +60,7 @@ class Relay:
         *,
         name: str = "relay",
         page: int = 500,
+        keep: int = 10_000,
         retention: int = 100_000,
         trim_every: float = 10.0,
         poll_seconds: float = 0.5,
@@ -67,15 +68,18 @@ class Relay:
         backoff: tuple[float, float] = (0.2, 5.0),
         join_timeout: float = 15.0,
     ) -> None:
-        if page < 1 or retention < 0:
-            raise ValueError("page must be at least 1 and retention not negative")
+        if page < 1 or not 0 <= keep <= retention:
+            raise ValueError("page must be at least 1 and 0 <= keep <= retention")
         self.store = store
         self.redis = redis
         self.name = name
         self.page = page
-        #: Entries more than this many seqs below the newest are trimmed even when
-        #: a consumer group has not acknowledged them (a dead group cannot pin
-        #: the stream); with no groups at all, this many entries are kept.
+        #: The stream keeps about this many newest entries, so a new or lagging
+        #: group reads from Redis rather than the feed...
+        self.keep = keep
+        #: ...and more only while a live group has not acknowledged them, up to
+        #: this many below the newest: past it they go regardless, so a dead
+        #: group cannot pin the stream forever.
         self.retention = retention
         self.trim_every = trim_every
         self.poll_seconds = poll_seconds
@@ -216,27 +220,27 @@ class Relay:
                 return published
 
     def trim(self) -> int | None:
-        """Trim the stream (approximately) below what every group acknowledged.
+        """Trim the stream (approximately) to its newest `keep` entries, within limits.
 
-        Entries above the lowest acknowledged position of any consumer group
-        are kept, except that those more than `retention` seqs below the
-        newest published entry go regardless; with no groups, `retention`
-        entries are kept. Returns the MINID trimmed to (None: nothing to trim).
+        Entries some live consumer group has not acknowledged are kept beyond
+        `keep`, up to `retention` entries below the newest: past that bound
+        they go regardless, so a dead group cannot pin the stream forever.
+        Returns the MINID trimmed to (None: nothing to trim).
         """
         with self._pass_lock:
             key = streams.stream_key(self.store.epoch())
             newest = self.store.relay_checkpoint(self.name)
-            bound = newest - self.retention  # at or below: trimmed regardless
             try:
                 groups: list[dict[str, Any]] = self.redis.xinfo_groups(key)
             except redis.ResponseError as exc:
                 if "no such key" in str(exc).lower():
                     return None
                 raise
-            floor = bound
+            floor = newest - self.keep  # a window of `keep` entries by length
             if groups:
                 acked = min(self._acknowledged(key, group) for group in groups)
-                floor = max(acked, bound)
+                floor = min(floor, acked)
+            floor = max(floor, newest - self.retention)
             if floor < 1:
                 return None
             self.redis.xtrim(key, minid=streams.entry_id(floor + 1), approximate=True)
