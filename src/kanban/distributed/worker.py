@@ -59,6 +59,8 @@ class StreamWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._epoch: str | None = None
+        #: The highest seq seen in the stream: the watermark should reach it.
+        self._highest = 0
 
     # --- the Projector-like surface the API uses -------------------------------
 
@@ -144,6 +146,11 @@ class StreamWorker:
                 raise
             for _stream, entries in reply or []:
                 self._process(key, entries)
+            if not reply and self._watermark < self._highest:
+                # Idle, yet a seq below one we saw is still missing (a hole in
+                # the stream, or a crashed peer's pending entry): read it from
+                # the feed rather than wait for it.
+                self._advance(self.applier.catch_up(self._highest))
             self._behind_check(key)
             self._advance(self.applier.watermark())  # other workers' progress
 
@@ -173,6 +180,7 @@ class StreamWorker:
             if fields:  # a claimed entry that was trimmed meanwhile has no fields
                 events.append(streams.decode(fields))
         if events:
+            self._highest = max(self._highest, max(e.seq for e in events))
             self._advance(self.applier.apply(events))
         if ids:
             # Only now: the read-model transaction has committed.
