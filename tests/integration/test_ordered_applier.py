@@ -15,6 +15,7 @@ from kanban.bootstrap import Kanban
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
 from kanban.projections.ordered import OrderedApplier
+from kanban.projections.runner import Projector
 from kanban.projections.sqlite import SQLiteReadStore
 from kanban.service.repository import load_board
 from kanban.store.base import StoredEvent
@@ -120,3 +121,19 @@ def test_any_delivery_order_converges(
         assert answers(read, story_log) == answers(story_log.read, story_log)
     finally:
         read.close()
+
+
+def test_an_embedded_projector_in_between_makes_the_worker_rebuild(
+    story_log: Kanban, replica: SQLiteReadStore
+) -> None:
+    worker = applier(story_log, replica)
+    epoch = story_log.store.epoch()
+    worker.ensure_epoch(epoch)
+    worker.apply(story_log.store.read_all())
+    # The embedded projector takes the same read database over for a while...
+    embedded = Projector(story_log.store, replica, worker.projections)
+    embedded.start()
+    embedded.stop()
+    # ...so a worker must not trust its old bookkeeping: it starts afresh.
+    assert worker.ensure_epoch(epoch)
+    assert worker.watermark() == 0

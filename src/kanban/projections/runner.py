@@ -14,11 +14,13 @@ import time
 from collections.abc import Callable, Sequence
 
 from kanban.projections.base import Projection, ProjectorStatus, ReadStore
+from kanban.projections.ordered import EPOCH
 from kanban.store.base import EventStore, ProgressCallback
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[int], None]
+EMBEDDED = "embedded"
 
 
 class Projector:
@@ -46,6 +48,7 @@ class Projector:
 
     def start(self) -> Projector:
         if self._thread is None:
+            self._disown()
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="kanban-projector", daemon=True)
             self._thread.start()
@@ -140,11 +143,23 @@ class Projector:
         for listener in self._listeners:
             listener(seq)
 
+    def _disown(self) -> None:
+        """Mark the read models as no longer kept by a distributed worker.
+
+        A worker's bookkeeping (applied versions, watermark) goes stale while
+        this projector writes; a different epoch mark makes a worker that
+        takes over later rebuild the read models instead of trusting it.
+        """
+        with self.read.transaction() as tx:
+            if tx.meta(EPOCH) not in (None, EMBEDDED):
+                tx.set_meta(EPOCH, EMBEDDED)
+
     def rebuild(
         self, names: Sequence[str] | None = None, progress: ProgressCallback | None = None
     ) -> int:
         """Forget the named projections (all when None) and project them again from seq 0."""
         chosen = [p for p in self.projections if names is None or p.name in names]
+        self._disown()
         with self.read.transaction() as tx:
             for projection in chosen:
                 tx.clear(projection.name)
