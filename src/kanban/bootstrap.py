@@ -12,6 +12,7 @@ Three shapes, chosen by settings:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 from collections.abc import Callable
@@ -128,6 +129,10 @@ def consumer_name(settings: Settings) -> str:
     return settings.consumer or f"{socket.gethostname()}-{os.getpid()}"
 
 
+def claim_idle_ms(settings: Settings) -> int:
+    return max(round(settings.claim_idle * 1000), 1)
+
+
 def bootstrap(settings: Settings, clock: Clock = utc_now) -> Kanban:
     if settings.role == "query":
         return _query_replica(settings)
@@ -148,6 +153,7 @@ def bootstrap(settings: Settings, clock: Clock = utc_now) -> Kanban:
         projections(store),
         settings.group or "writer",
         consumer_name(settings),
+        claim_idle_ms=claim_idle_ms(settings),
     )
     bus = CommandBus(store, boards, settings.max_batch, on_commit=relay.wake)
     return Kanban(settings, store, read, worker, store, boards, bus, relay, [client.close])
@@ -160,8 +166,18 @@ def _query_replica(settings: Settings) -> Kanban:
     client = redis_client(settings.redis_url)
     settings.read_path.parent.mkdir(parents=True, exist_ok=True)
     read = SQLiteReadStore(settings.read_path)
-    group = settings.group or f"query-{socket.gethostname()}"
-    worker = StreamWorker(client, feed, read, projections(feed), group, consumer_name(settings))
+    # One group per read database: two replicas on one host must not split the stream.
+    place = hashlib.sha1(str(settings.read_path.resolve()).encode()).hexdigest()[:8]
+    group = settings.group or f"query-{socket.gethostname()}-{place}"
+    worker = StreamWorker(
+        client,
+        feed,
+        read,
+        projections(feed),
+        group,
+        consumer_name(settings),
+        claim_idle_ms=claim_idle_ms(settings),
+    )
     return Kanban(settings, feed, read, worker, closers=[client.close, feed.close])
 
 
@@ -194,6 +210,7 @@ def stream_worker(settings: Settings) -> Kanban:
         projections(feed),
         settings.group or "writer",
         consumer_name(settings),
+        claim_idle_ms=claim_idle_ms(settings),
     )
     return Kanban(settings, feed, read, worker, closers=closers)
 

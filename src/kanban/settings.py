@@ -48,13 +48,19 @@ class Settings(BaseSettings):
     group: str | None = Field(
         None,
         description="Redis consumer group of this read database (default: writer, "
-        "or query-<hostname> for a replica).",
+        "or query-<hostname>-<read db hash> for a replica).",
     )
     consumer: str | None = Field(
         None, description="Name of this consumer in its group (default: <hostname>-<pid>)."
     )
     read_db: Path | None = Field(
         None, description="Read database file (default: <data dir>/read.db)."
+    )
+    claim_idle: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds an entry a consumer of the group took stays unacknowledged "
+        "before another consumer claims it (a crashed worker's batch).",
     )
     redis_url: str | None = Field(
         None,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kanban.api.auth import ADMIN, AdminToken
@@ -122,7 +123,8 @@ async def read_your_writes(
 ) -> None:
     if min_seq is None or rt.watermark.seq >= min_seq:
         return
-    head = rt.kanban.feed.head_seq()
+    # A replica asks the writer over HTTP: keep that off the event loop.
+    head = await run_in_threadpool(rt.kanban.feed.head_seq)
     if min_seq > head:
         raise ValidationFailed(f"min_seq {min_seq} is beyond the log's head ({head})")
     timeout = rt.kanban.settings.min_seq_timeout

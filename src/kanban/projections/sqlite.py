@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,7 +85,7 @@ class SQLiteReadStore(ReadStore):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             conn = _connect(self.path)
             version = 0
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(conn)
         # Disposable: a crash may lose the newest batches, which the
         # checkpoint (in the same transaction) then replays.
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -385,6 +386,20 @@ def _history_item(row: tuple[Any, ...]) -> dict[str, Any]:
         "redo_of": redo_of,
         "unit_id": unit_id,
     }
+
+
+def _enable_wal(conn: sqlite3.Connection, timeout: float = 30.0) -> None:
+    # Switching a fresh file to WAL reports "locked" without consulting the
+    # busy handler while another process does the same: retry until it is done.
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Header
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from kanban.api.deps import Actor, Runtime, RuntimeDep
@@ -49,7 +50,8 @@ async def stream(
 
 async def _events(rt: Runtime, board_id: str, last_event_id: str | None) -> AsyncIterator[bytes]:
     read, watermark = rt.kanban.read, rt.watermark
-    after, reset = _resume_point(rt, last_event_id)
+    # A replica asks the writer for the head over HTTP: keep that off the loop.
+    after, reset = await run_in_threadpool(_resume_point, rt, last_event_id)
     yield b"retry: 2000\n\n"
     if reset:
         yield b"event: reset\ndata: {}\n\n"
