@@ -17,11 +17,13 @@ from typing import Annotated, Any
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
 from kanban.bootstrap import Kanban, bootstrap, open_log, rebuilder
+from kanban.distributed.observe import DistributedStats, distributed_stats, probe_client
 from kanban.domain import commands as cmd
 from kanban.domain.errors import KanbanError
 from kanban.projections.boards import BoardsProjection
@@ -460,28 +462,104 @@ def projections_rebuild(name: ProjectionName = None, data_dir: DataDir = None) -
 @projections_app.command("status")
 def projections_status(
     data_dir: DataDir = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Also show the Redis consumer groups, their consumers and the relay "
+            "[env: KANBAN_REDIS_URL]",
+            show_default=False,
+        ),
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Show how far each read model has got: its checkpoint, the log's head, the lag."""
+    """Show how far each read model has got: its checkpoint, the log's head, the lag.
+
+    With a Redis URL, also each consumer group's lag (events and seconds), each
+    consumer's pending entries and idle time, and the relay's progress.
+    """
+    url = redis_url or _settings(data_dir).redis_url
+    stats: DistributedStats | None = None
     try:
         projector, close = _open_existing(data_dir)
         try:
             status = projector.status()
+            if url:
+                client = probe_client(url, timeout=5.0)
+                try:
+                    stats = distributed_stats(client, projector.source)
+                finally:
+                    client.close()
         finally:
             close()
     except KanbanError as exc:
         raise _fail(exc) from exc
+    rows = [
+        {"name": s.name, "checkpoint": s.checkpoint, "head": s.head, "lag": s.lag} for s in status
+    ]
     if json:
-        rows = [
-            {"name": s.name, "checkpoint": s.checkpoint, "head": s.head, "lag": s.lag}
-            for s in status
-        ]
-        sys.stdout.write(orjson.dumps(rows).decode() + "\n")
+        # Without Redis the list alone, as always; with it, the list beside the rest.
+        body: Any = rows if stats is None else {"projections": rows, **_distributed_json(stats)}
+        sys.stdout.write(orjson.dumps(body).decode() + "\n")
         return
     table = Table("projection", "checkpoint", "head", "lag")
     for s in status:
         table.add_row(s.name, str(s.checkpoint), str(s.head), str(s.lag))
     out.print(table)
+    if stats is not None:
+        _print_distributed(stats)
+
+
+def _distributed_json(stats: DistributedStats) -> dict[str, Any]:
+    relay = stats.relay
+    return {
+        "epoch": stats.epoch,
+        "redis_up": stats.redis_up,
+        "redis_error": stats.error,
+        "relay": {
+            "name": relay.name,
+            "published": relay.published,
+            "head": relay.head,
+            "lag": relay.lag,
+        },
+        "groups": [
+            {
+                "name": g.name,
+                "applied": g.applied,
+                "head": g.head,
+                "lag_events": g.lag_events,
+                "lag_seconds": round(g.lag_seconds, 3),
+                "pending": g.pending,
+                "source": g.source,
+                "consumers": [
+                    {"name": c.name, "pending": c.pending, "idle_seconds": c.idle_seconds}
+                    for c in g.consumers
+                ],
+            }
+            for g in stats.groups
+        ],
+    }
+
+
+def _print_distributed(stats: DistributedStats) -> None:
+    relay = stats.relay
+    out.print(
+        f"relay: published {relay.published} of head {relay.head} (lag {relay.lag})",
+        highlight=False,
+        markup=False,
+    )
+    if not stats.redis_up:
+        err.print(f"[red]redis unreachable:[/red] {escape(stats.error or '')}", highlight=False)
+        return
+    groups = Table("group", "applied", "lag events", "lag s", "pending", title="Consumer groups")
+    consumers = Table("group", "consumer", "pending", "idle s", title="Consumers")
+    for g in stats.groups:
+        groups.add_row(
+            g.name, str(g.applied), str(g.lag_events), f"{g.lag_seconds:.3f}", str(g.pending)
+        )
+        for c in g.consumers:
+            consumers.add_row(g.name, c.name, str(c.pending), f"{c.idle_seconds:.3f}")
+    out.print(groups)
+    out.print(consumers)
 
 
 class _RateColumn(ProgressColumn):

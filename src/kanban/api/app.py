@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -18,6 +19,7 @@ from kanban.api.metrics import Metrics
 from kanban.api.middleware import BodyLimit, Timing
 from kanban.api.routers import boards, cards, columns, events, history, search, stream, system
 from kanban.bootstrap import bootstrap
+from kanban.distributed.observe import distributed_stats, probe_client
 from kanban.settings import Settings
 
 DESCRIPTION = """
@@ -43,7 +45,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         watermark = Watermark(asyncio.get_running_loop(), kanban.projector.watermark)
         kanban.projector.add_listener(watermark.advance)  # before start: miss no batch
         kanban.start()
-        metrics = Metrics(kanban.projector.status)
+        probe = None
+        distributed = None
+        if kanban.relay is not None and settings.redis_url:
+            # Only the writer has the log that group lag is measured against.
+            probe = probe_client(settings.redis_url)
+            distributed = partial(distributed_stats, probe, kanban.log, relay=kanban.relay)
+        metrics = Metrics(kanban.projector.status, distributed)
         app.state.runtime = Runtime(kanban, token, watermark, metrics, ViewCache())
         app.state.shutdown = watermark.close
         try:
@@ -55,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await forwarder.aclose()
             # Finish queued commands and project them before the process exits.
             await asyncio.to_thread(kanban.close)
+            if probe is not None:
+                probe.close()
 
     app = FastAPI(
         title="Kanban", version=__version__, description=DESCRIPTION.strip(), lifespan=lifespan

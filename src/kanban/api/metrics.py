@@ -8,11 +8,16 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from kanban.distributed.observe import DistributedStats
 from kanban.projections.base import ProjectorStatus
 
 
 class Metrics:
-    def __init__(self, status: Callable[[], list[ProjectorStatus]]) -> None:
+    def __init__(
+        self,
+        status: Callable[[], list[ProjectorStatus]],
+        distributed: Callable[[], DistributedStats] | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         self.commands = Counter(
             "kanban_commands",
@@ -31,6 +36,8 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self.registry.register(_LagCollector(status))
+        if distributed is not None:
+            self.registry.register(_DistributedCollector(distributed))
 
 
 class _LagCollector(Collector):
@@ -55,3 +62,57 @@ class _LagCollector(Collector):
             checkpoint.add_metric([s.name], s.checkpoint)
         yield lag
         yield checkpoint
+
+
+class _DistributedCollector(Collector):
+    """Consumer groups, consumers and the relay, read from Redis and the log at scrape time.
+
+    Only on the writer with Redis: it alone has the log that lag is measured
+    against. With Redis down the groups are absent and kanban_redis_up is 0.
+    """
+
+    def __init__(self, observe: Callable[[], DistributedStats]) -> None:
+        self.observe = observe
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        stats = self.observe()
+        lag_events = GaugeMetricFamily(
+            "kanban_group_lag_events",
+            "Log head minus the consumer group's contiguous applied seq.",
+            labels=["group"],
+        )
+        lag_seconds = GaugeMetricFamily(
+            "kanban_group_lag_seconds",
+            "Age of the oldest event the consumer group has not applied (0 when caught up).",
+            labels=["group"],
+        )
+        pending = GaugeMetricFamily(
+            "kanban_consumer_pending",
+            "Stream entries delivered to the consumer and not acknowledged.",
+            labels=["group", "consumer"],
+        )
+        idle = GaugeMetricFamily(
+            "kanban_consumer_idle_seconds",
+            "Seconds since the consumer last read from its group.",
+            labels=["group", "consumer"],
+        )
+        for group in stats.groups:
+            lag_events.add_metric([group.name], group.lag_events)
+            lag_seconds.add_metric([group.name], group.lag_seconds)
+            for consumer in group.consumers:
+                pending.add_metric([group.name, consumer.name], consumer.pending)
+                idle.add_metric([group.name, consumer.name], consumer.idle_seconds)
+        yield lag_events
+        yield lag_seconds
+        yield pending
+        yield idle
+        yield GaugeMetricFamily(
+            "kanban_relay_lag_events",
+            "Committed events the relay has not yet published to Redis.",
+            value=stats.relay.lag,
+        )
+        yield GaugeMetricFamily(
+            "kanban_redis_up",
+            "1 when Redis answered this scrape, 0 when it did not.",
+            value=1 if stats.redis_up else 0,
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -47,7 +49,9 @@ async def readyz(rt: RuntimeDep) -> Response:
     },
 )
 async def metrics(rt: RuntimeDep) -> Response:
-    return Response(generate_latest(rt.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    # Off the event loop: collectors read SQLite and, in the distributed mode, Redis.
+    body = await asyncio.to_thread(generate_latest, rt.metrics.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get(
