@@ -17,7 +17,17 @@ from kanban.api.forward import ForwardToWriter
 from kanban.api.live import Watermark
 from kanban.api.metrics import Metrics
 from kanban.api.middleware import BodyLimit, Timing
-from kanban.api.routers import boards, cards, columns, events, history, search, stream, system
+from kanban.api.routers import (
+    admin,
+    boards,
+    cards,
+    columns,
+    events,
+    history,
+    search,
+    stream,
+    system,
+)
 from kanban.bootstrap import bootstrap
 from kanban.distributed.observe import distributed_stats, probe_client
 from kanban.settings import Settings
@@ -70,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Kanban", version=__version__, description=DESCRIPTION.strip(), lifespan=lifespan
     )
     problems.install(app)
-    for router in (boards, columns, cards, history, stream, search, events, system):
+    for router in (boards, columns, cards, history, stream, search, events, admin, system):
         app.include_router(router.router)
 
     def observe(method: str, route: str, status: int, seconds: float) -> None:

@@ -29,6 +29,8 @@ STATUS: dict[type[errors.KanbanError], int] = {
     errors.IdempotencyConflict: 422,
     errors.StorageError: 503,
     errors.NotYetProjected: 503,
+    errors.BackupInvalid: 422,
+    errors.RestoreRefused: 409,
     errors.CorruptStream: 500,
 }
 

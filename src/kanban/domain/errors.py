@@ -181,3 +181,15 @@ class LogCorrupted(StorageError):
     """The log's hash chain or sequence is broken at a named event."""
 
     kind = "log-corrupted"
+
+
+class BackupInvalid(KanbanError):
+    """A backup file is damaged, truncated, tampered with or not a backup at all."""
+
+    kind = "backup-invalid"
+
+
+class RestoreRefused(KanbanError):
+    """A restore would overwrite data, or its arguments cannot be honoured."""
+
+    kind = "restore-refused"

@@ -19,6 +19,10 @@ from kanban.domain.errors import ConcurrencyError
 
 JSONDict = dict[str, Any]
 
+Row = tuple[int, str, int, str, str, int, str, str, str, str]
+"""seq, stream_id, version, event_id, type, schema_version, data, metadata,
+recorded_at, hash: an event exactly as stored (data and metadata as JSON text)."""
+
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
@@ -219,6 +223,20 @@ class EventStore(EventFeed):
     @abstractmethod
     def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
         """Walk the whole log: hash chain, increasing seqs, gapless versions."""
+
+    # --- rows exactly as stored: backup and restore --------------------------
+
+    @abstractmethod
+    def read_rows(self, after_seq: int, limit: int) -> list[Row]:
+        """Events after `after_seq` exactly as stored (JSON texts, hash), in seq order."""
+
+    @abstractmethod
+    def import_rows(self, rows: Sequence[Row]) -> None:
+        """Append rows exactly as given (a restore), in one transaction.
+
+        They must continue the log: the first seq is the head's plus one.
+        The caller checks their hash chain and history; this only stores them.
+        """
 
     # --- relay checkpoints: bookkeeping beside the log, not part of it --------
 

@@ -28,14 +28,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from kanban.store.base import NewEvent
-from kanban.store.codec import Row, dumps, format_time
+from kanban.store.base import NewEvent, Row
+from kanban.store.codec import dumps, format_time
 
 GENESIS = bytes(32)
 KEY_CHECK_MESSAGE = b"kanban-log-key-check"
 
 UnhashedRow = tuple[int, str, int, str, str, int, str, str, str]
-"""A `codec.Row` without its hash: the fields the hash covers, in order."""
+"""A `Row` without its hash: the fields the hash covers, in order."""
 
 
 def encode(row: UnhashedRow) -> bytes:
@@ -78,13 +78,30 @@ class ChainWalker:
     Memory is one entry per stream (its last version), not per event.
     """
 
-    def __init__(self, chain: Chain) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        *,
+        after_seq: int = 0,
+        prev_hash: bytes = GENESIS,
+        known_streams: bool = True,
+    ) -> None:
+        """Start after `after_seq`, whose hash is `prev_hash` (the genesis by default).
+
+        `known_streams=False` walks a part of a log (an incremental backup on
+        its own): a stream first met there may continue from any version.
+        """
         self._chain = chain
-        self._prev_hash = GENESIS
+        self._prev_hash = prev_hash
         self._last_time = ""
         self._versions: dict[str, int] = {}
-        self.last_seq = 0
+        self._known_streams = known_streams
+        self.last_seq = after_seq
         self.checked = 0
+
+    @property
+    def last_hash(self) -> str:
+        return self._prev_hash.hex()
 
     def check(self, row: Row) -> str | None:
         """None when the row is sound, else why it is not."""
@@ -98,6 +115,8 @@ class ChainWalker:
                 f"events {self.last_seq + 1}..{seq - 1} are missing"
             )
         last_version = self._versions.get(stream_id, 0)
+        if not self._known_streams and stream_id not in self._versions:
+            last_version = version - 1
         if version != last_version + 1:
             if last_version == 0:
                 return f"stream {stream_id!r} starts at version {version}, not 1 (seq {seq})"

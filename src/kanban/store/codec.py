@@ -12,11 +12,7 @@ from typing import Any
 
 import orjson
 
-from kanban.store.base import JSONDict, StoredEvent
-
-Row = tuple[int, str, int, str, str, int, str, str, str, str]
-"""seq, stream_id, version, event_id, type, schema_version, data, metadata,
-recorded_at, hash: an event exactly as stored (data and metadata as JSON text)."""
+from kanban.store.base import JSONDict, Row, StoredEvent
 
 ROW_COLUMNS = (
     "seq, stream_id, version, event_id, type, schema_version, data, metadata, recorded_at, hash"

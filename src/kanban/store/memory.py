@@ -14,13 +14,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from kanban.domain.errors import StorageError
+from kanban.domain.errors import LogCorrupted, StorageError
 from kanban.store import codec
 from kanban.store.base import (
     Batch,
     EventStore,
     NewEvent,
     ProgressCallback,
+    Row,
     Snapshot,
     StoredEvent,
     StreamInfo,
@@ -37,25 +38,27 @@ class _Tail(NamedTuple):
     recorded_at: str
 
 
-def _command_id(row: codec.Row) -> object:
+def _command_id(row: Row) -> object:
     return codec.loads(row[7]).get("command_id")
 
 
 class MemoryEventStore(EventStore):
     """The event log in lists and dicts; gone when the process ends."""
 
-    def __init__(self, *, key: bytes | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self, *, key: bytes | None = None, clock: Clock | None = None, epoch: str | None = None
+    ) -> None:
         self._chain = Chain(key)
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
-        self._epoch = uuid.uuid4().hex
+        self._epoch = epoch or uuid.uuid4().hex
         # The write lock is held for a whole batch; `_mu` only for the moments
         # committed state is read or published, so readers never wait on a batch.
         self._write_lock = threading.RLock()
         self._writer_thread: int | None = None
         self._mu = threading.Lock()
-        self._rows: list[codec.Row] = []
-        self._streams: dict[str, list[codec.Row]] = {}
-        self._commands: dict[object, list[codec.Row]] = {}
+        self._rows: list[Row] = []
+        self._streams: dict[str, list[Row]] = {}
+        self._commands: dict[object, list[Row]] = {}
         self._event_ids: set[str] = set()
         self._snapshots: dict[str, dict[int, Snapshot]] = {}
         self._relay_checkpoints: dict[str, tuple[str, int]] = {}
@@ -87,7 +90,7 @@ class MemoryEventStore(EventStore):
             last = self._rows[-1]
         return _Tail(last[0], bytes.fromhex(last[9]), last[8])
 
-    def _publish(self, rows: list[codec.Row], snapshots: list[Snapshot]) -> None:
+    def _publish(self, rows: list[Row], snapshots: list[Snapshot]) -> None:
         with self._mu:
             for row in rows:
                 self._rows.append(row)
@@ -103,11 +106,11 @@ class MemoryEventStore(EventStore):
 
     # --- committed state, for batches and readers ----------------------------
 
-    def _stream_rows(self, stream_id: str) -> list[codec.Row]:
+    def _stream_rows(self, stream_id: str) -> list[Row]:
         with self._mu:
             return list(self._streams.get(stream_id, ()))
 
-    def _command_rows(self, command_id: str) -> list[codec.Row]:
+    def _command_rows(self, command_id: str) -> list[Row]:
         with self._mu:
             return list(self._commands.get(command_id, ()))
 
@@ -135,6 +138,23 @@ class MemoryEventStore(EventStore):
         self._check_open()
         with self._mu:
             return len(self._rows)
+
+    def read_rows(self, after_seq: int, limit: int) -> list[Row]:
+        self._check_open()
+        start = max(after_seq, 0)
+        with self._mu:
+            return self._rows[start : start + limit]
+
+    def import_rows(self, rows: Sequence[Row]) -> None:
+        if not rows:
+            return
+        with self._write_lock:
+            head = self.head_seq()
+            if rows[0][0] != head + 1:
+                raise LogCorrupted(
+                    f"rows to import start at seq {rows[0][0]}, but the log's head is {head}"
+                )
+            self._publish(list(rows), [])
 
     def stream_version(self, stream_id: str) -> int:
         self._check_open()
@@ -204,7 +224,7 @@ class MemoryEventStore(EventStore):
             self._closed = True
 
 
-def _select(rows: list[codec.Row], from_version: int, to_version: int | None) -> list[StoredEvent]:
+def _select(rows: list[Row], from_version: int, to_version: int | None) -> list[StoredEvent]:
     return [
         codec.to_stored(row)
         for row in rows
@@ -218,7 +238,7 @@ class _MemoryBatch(Batch):
     def __init__(self, store: MemoryEventStore, tail: _Tail) -> None:
         self._store = store
         self._tail = tail
-        self.rows: list[codec.Row] = []
+        self.rows: list[Row] = []
         self.snapshots: list[Snapshot] = []
         self.closed = False
 
@@ -238,7 +258,7 @@ class _MemoryBatch(Batch):
             self._tail = mark[2]
             raise
 
-    def _pending(self, stream_id: str) -> list[codec.Row]:
+    def _pending(self, stream_id: str) -> list[Row]:
         return [row for row in self.rows if row[1] == stream_id]
 
     def stream_version(self, stream_id: str) -> int:

@@ -30,6 +30,7 @@ from kanban.store.base import (
     EventStore,
     NewEvent,
     ProgressCallback,
+    Row,
     Snapshot,
     StoredEvent,
     StreamInfo,
@@ -105,8 +106,11 @@ class SQLiteEventStore(EventStore):
         key: bytes | None = None,
         clock: Clock | None = None,
         busy_timeout_ms: int = 30000,
+        epoch: str | None = None,
     ) -> None:
         self.path = Path(path)
+        #: The epoch a new log takes (a restore keeps the original's); else fresh.
+        self._new_epoch = epoch
         self._chain = Chain(key)
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._busy_timeout_ms = busy_timeout_ms
@@ -133,9 +137,10 @@ class SQLiteEventStore(EventStore):
         key: bytes | None = None,
         clock: Clock | None = None,
         busy_timeout_ms: int = 30000,
+        epoch: str | None = None,
     ) -> SQLiteEventStore:
         """Open (creating and migrating as needed) the log at `path`."""
-        return cls(path, key=key, clock=clock, busy_timeout_ms=busy_timeout_ms)
+        return cls(path, key=key, clock=clock, busy_timeout_ms=busy_timeout_ms, epoch=epoch)
 
     # --- connections ---------------------------------------------------------
 
@@ -222,7 +227,7 @@ class SQLiteEventStore(EventStore):
         if "epoch" not in meta or "chain" not in meta:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                fresh = {"epoch": uuid.uuid4().hex, "chain": self._chain.name}
+                fresh = {"epoch": self._new_epoch or uuid.uuid4().hex, "chain": self._chain.name}
                 check = self._chain.key_check()
                 if check is not None:
                     fresh["key_check"] = check
@@ -313,6 +318,32 @@ class SQLiteEventStore(EventStore):
             params = (after_seq, -1 if limit is None else limit)
             rows = conn.execute(SQL_READ_ALL, params).fetchall()
         return [codec.to_stored(row) for row in rows]
+
+    def read_rows(self, after_seq: int, limit: int) -> list[Row]:
+        with self._read("reading the log") as conn:
+            found: list[Row] = conn.execute(SQL_READ_ALL, (after_seq, limit)).fetchall()
+        return found
+
+    def import_rows(self, rows: Sequence[Row]) -> None:
+        if not rows:
+            return
+        with self.batch() as batch:
+            assert isinstance(batch, _SQLiteBatch)
+            head = batch._tail.seq
+            if rows[0][0] != head + 1:
+                raise LogCorrupted(
+                    f"rows to import start at seq {rows[0][0]}, but the log's head is {head}"
+                )
+            with self._errors("importing events"):
+                self._writer.executemany(SQL_INSERT, rows)
+
+    def start_new_epoch(self) -> str:
+        """Give this log a new epoch (a point-in-time restore begins a new history line)."""
+        epoch = uuid.uuid4().hex
+        with self._write_lock, self._errors("starting a new epoch"):
+            self._writer.execute("UPDATE log_meta SET value = ? WHERE key = 'epoch'", (epoch,))
+        self._epoch = epoch
+        return epoch
 
     def head_seq(self) -> int:
         with self._read("reading the head") as conn:
@@ -493,7 +524,7 @@ class _SQLiteBatch(Batch):
         self._tail = _Tail(last[0], bytes.fromhex(last[9]), last[8])
         return [codec.to_stored(row) for row in rows]
 
-    def _insert(self, rows: list[codec.Row]) -> None:
+    def _insert(self, rows: list[Row]) -> None:
         conn = self._conn
         if len(rows) == 1:
             # One statement is atomic by itself: the common case skips the savepoint.

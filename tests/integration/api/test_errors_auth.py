@@ -52,6 +52,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/projections"): None,
     ("GET", "/api/v1/events"): None,
     ("GET", "/api/v1/boards/{board_id}/events"): None,
+    ("GET", "/api/v1/admin/backup"): None,
 }
 
 TOKENS = {

@@ -1,0 +1,114 @@
+"""Walking backups: the hash chain, the order, and the history itself, record by record.
+
+Used by `verify` (nothing written) and by `restore` (rows stored as they
+pass). A chain of files is a full backup followed by incrementals, each
+continuing where the previous one ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kanban.backup.format import Header, Reader
+from kanban.domain.errors import BackupInvalid, KanbanError
+from kanban.domain.model import Board
+from kanban.service.codec import decode
+from kanban.store.base import Row
+from kanban.store.chain import Chain, ChainWalker
+from kanban.store.codec import to_stored
+
+
+@dataclass
+class Replay:
+    paths: Sequence[Path]
+    key: bytes | None = None
+    headers: list[Header] = field(default_factory=list)
+    boards: dict[str, Board] = field(default_factory=dict)
+    #: False when the chain starts with an incremental: no history to fold.
+    folding: bool = True
+    walker: ChainWalker | None = None
+
+    @property
+    def total(self) -> int:
+        """Events the files hold (known once their headers are read)."""
+        return sum(h.event_count for h in self.headers)
+
+    def rows(self) -> Iterator[Row]:
+        chain = Chain(self.key)
+        for path in self.paths:
+            reader = Reader(Path(path))
+            count = 0
+            for row in reader.rows():
+                if count == 0:
+                    self._begin(reader, chain)
+                count += 1
+                self._check(reader, row)
+                yield row
+            if count == 0:
+                self._begin(reader, chain)
+            self._end(reader, count)
+
+    def _begin(self, reader: Reader, chain: Chain) -> None:
+        header = reader.header
+        assert header is not None
+        if header.chain != chain.name:
+            raise BackupInvalid(
+                f"{reader.path}: the backup's hash chain is {header.chain}, but this Kanban "
+                f"is set up for {chain.name} (check KANBAN_LOG_KEY)"
+            )
+        if self.walker is None:
+            self.folding = header.since_seq == 0
+            self.walker = ChainWalker(
+                chain,
+                after_seq=header.since_seq,
+                prev_hash=bytes.fromhex(header.prev_hash),
+                known_streams=self.folding,
+            )
+        else:
+            previous = self.headers[-1]
+            if header.epoch != previous.epoch:
+                raise BackupInvalid(f"{reader.path}: belongs to another log (epoch differs)")
+            if (
+                header.since_seq != self.walker.last_seq
+                or header.prev_hash != self.walker.last_hash
+            ):
+                raise BackupInvalid(
+                    f"{reader.path}: a link is missing: it continues from seq "
+                    f"{header.since_seq}, but the files before it end at seq "
+                    f"{self.walker.last_seq}"
+                )
+        self.headers.append(header)
+
+    def _check(self, reader: Reader, row: Row) -> None:
+        assert self.walker is not None
+        reason = self.walker.check(row)
+        if reason is not None:
+            raise BackupInvalid(f"{reader.path}: record {reader.record} (seq {row[0]}): {reason}")
+        if not self.folding:
+            return
+        try:
+            record = decode(to_stored(row))
+            self.boards[row[1]] = Board.fold([record], self.boards.get(row[1]))
+        except (KanbanError, ValueError) as exc:
+            message = exc.message if isinstance(exc, KanbanError) else str(exc)
+            raise BackupInvalid(
+                f"{reader.path}: record {reader.record} (seq {row[0]}) does not apply to its "
+                f"board: {message}"
+            ) from None
+
+    def _end(self, reader: Reader, count: int) -> None:
+        header, trailer = reader.header, reader.trailer
+        assert header is not None
+        assert trailer is not None
+        assert self.walker is not None
+        if trailer.get("event_count") != count or count != header.event_count:
+            raise BackupInvalid(
+                f"{reader.path}: holds {count} events, but its header says "
+                f"{header.event_count} and its trailer {trailer.get('event_count')}"
+            )
+        if trailer.get("last_hash") != self.walker.last_hash or (
+            count and self.walker.last_seq != header.last_seq
+        ):
+            raise BackupInvalid(f"{reader.path}: its trailer does not match its last event")

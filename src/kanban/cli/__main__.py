@@ -1,0 +1,3 @@
+from kanban.cli import main
+
+main()
