@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[int], None]
 EMBEDDED = "embedded"
+REBUILD_PAGE = 10_000
 
 
 class Projector:
@@ -104,12 +105,12 @@ class Projector:
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 
-    def catch_up(self, progress: ProgressCallback | None = None) -> int:
+    def catch_up(self, progress: ProgressCallback | None = None, page: int | None = None) -> int:
         """Apply every event not yet projected; return how many were read."""
         total = 0
         head = self.source.head_seq() if progress else 0
         while not self._stop.is_set():
-            done = self._batch()
+            done = self._batch(page or self.page)
             if done == 0:
                 break
             total += done
@@ -117,11 +118,11 @@ class Projector:
                 progress(self._watermark, max(head, self._watermark))
         return total
 
-    def _batch(self) -> int:
+    def _batch(self, page: int) -> int:
         with self.read.transaction() as tx:
             checkpoints = {p.name: tx.checkpoint(p.name) for p in self.projections}
             low = min(checkpoints.values())
-            events = self.source.read_all(low, self.page)
+            events = self.source.read_all(low, page)
             if not events:
                 self._advance(low)
                 return 0
@@ -166,7 +167,8 @@ class Projector:
                 projection.reset()
         self._watermark = 0
         started = time.monotonic()
-        count = self.catch_up(progress)
+        # Large pages: a board's view and a card's row are written once a page.
+        count = self.catch_up(progress, REBUILD_PAGE)
         log.info(
             "rebuilt %s: %d events in %.1fs",
             [p.name for p in chosen],
