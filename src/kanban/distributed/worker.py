@@ -20,6 +20,7 @@ from kanban.domain.errors import StorageError
 from kanban.feed import streams
 from kanban.projections.base import Projection, ProjectorStatus, ReadStore
 from kanban.projections.ordered import OrderedApplier
+from kanban.projections.progress import ReportsProgress
 from kanban.store.base import EventFeed, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 
 
-class StreamWorker:
+class StreamWorker(ReportsProgress):
     """Consumes the log's stream as `consumer` in `group` and applies it to `read`."""
 
     def __init__(
@@ -53,9 +54,7 @@ class StreamWorker:
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.applier = OrderedApplier(feed, read, projections)
-        self._watermark = self.applier.watermark()
-        self._applied = threading.Condition()
-        self._listeners: list[Callable[[int], None]] = []
+        super().__init__(self.applier.watermark())
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._epoch: str | None = None
@@ -81,17 +80,6 @@ class StreamWorker:
 
     def wake(self, seq: int = 0) -> None:
         """Nothing to do: the stream wakes the worker (kept for the bus hook)."""
-
-    def add_listener(self, listener: Callable[[int], None]) -> None:
-        self._listeners.append(listener)
-
-    @property
-    def watermark(self) -> int:
-        return self._watermark
-
-    def wait_for(self, seq: int, timeout: float) -> bool:
-        with self._applied:
-            return self._applied.wait_for(lambda: self._watermark >= seq, timeout)
 
     def status(self) -> list[ProjectorStatus]:
         head = self.feed.head_seq()
@@ -195,18 +183,9 @@ class StreamWorker:
         epoch = self.feed.epoch()
         changed = self._epoch is not None and epoch != self._epoch
         if self.applier.ensure_epoch(epoch) or changed:
-            self._watermark = 0
+            self._advance(0)
         self._epoch = epoch
         return changed
-
-    def _advance(self, seq: int) -> None:
-        if seq == self._watermark:
-            return
-        with self._applied:
-            self._watermark = seq
-            self._applied.notify_all()
-        for listener in self._listeners:
-            listener(seq)
 
     def _quietly(self, work: Callable[[], object]) -> None:
         try:

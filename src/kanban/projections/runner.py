@@ -11,20 +11,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from kanban.projections.base import Projection, ProjectorStatus, ReadStore
 from kanban.projections.ordered import EPOCH
+from kanban.projections.progress import ReportsProgress
 from kanban.store.base import EventStore, ProgressCallback
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[int], None]
 EMBEDDED = "embedded"
 REBUILD_PAGE = 10_000
 
 
-class Projector:
+class Projector(ReportsProgress):
     def __init__(
         self,
         source: EventStore,
@@ -41,9 +41,7 @@ class Projector:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._applied = threading.Condition()
-        self._watermark = min(read.checkpoints().get(p.name, 0) for p in self.projections)
-        self._listeners: list[Listener] = []
+        super().__init__(min(read.checkpoints().get(p.name, 0) for p in self.projections))
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -71,20 +69,7 @@ class Projector:
         """Called after a commit: there are new events to project."""
         self._wake.set()
 
-    def add_listener(self, listener: Listener) -> None:
-        """Call `listener(seq)` (from the projector thread) whenever the watermark moves."""
-        self._listeners.append(listener)
-
     # --- progress ------------------------------------------------------------
-
-    @property
-    def watermark(self) -> int:
-        """Every event up to this seq is applied by every projection."""
-        return self._watermark
-
-    def wait_for(self, seq: int, timeout: float) -> bool:
-        with self._applied:
-            return self._applied.wait_for(lambda: self._watermark >= seq, timeout)
 
     def status(self) -> list[ProjectorStatus]:
         head = self.source.head_seq()
@@ -135,15 +120,6 @@ class Projector:
         self._advance(events[-1].seq)
         return len(events)
 
-    def _advance(self, seq: int) -> None:
-        if seq == self._watermark:
-            return
-        with self._applied:
-            self._watermark = seq
-            self._applied.notify_all()
-        for listener in self._listeners:
-            listener(seq)
-
     def _disown(self) -> None:
         """Mark the read models as no longer kept by a distributed worker.
 
@@ -165,7 +141,7 @@ class Projector:
             for projection in chosen:
                 tx.clear(projection.name)
                 projection.reset()
-        self._watermark = 0
+        self._advance(0)
         started = time.monotonic()
         # Large pages: a board's view and a card's row are written once a page.
         count = self.catch_up(progress, REBUILD_PAGE)

@@ -1,0 +1,41 @@
+"""How far the read side has got: a watermark that readers wait on and listeners follow."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+Listener = Callable[[int], None]
+
+
+class ReportsProgress:
+    """Base of what runs projections: keeps the watermark, the seq up to which
+    every event is applied, for `wait_for` (read-your-writes) and listeners
+    (live streams)."""
+
+    def __init__(self, watermark: int = 0) -> None:
+        self._watermark = watermark
+        self._applied = threading.Condition()
+        self._listeners: list[Listener] = []
+
+    @property
+    def watermark(self) -> int:
+        """Every event up to this seq is applied by every projection."""
+        return self._watermark
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(seq)` (from the projecting thread) whenever the watermark moves."""
+        self._listeners.append(listener)
+
+    def wait_for(self, seq: int, timeout: float) -> bool:
+        with self._applied:
+            return self._applied.wait_for(lambda: self._watermark >= seq, timeout)
+
+    def _advance(self, seq: int) -> None:
+        if seq == self._watermark:
+            return
+        with self._applied:
+            self._watermark = seq
+            self._applied.notify_all()
+        for listener in self._listeners:
+            listener(seq)
