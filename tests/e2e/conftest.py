@@ -243,3 +243,21 @@ def read_model_equals_fold(client: httpx.Client, board_id: str, min_seq: int) ->
         assert projected.headers["etag"] == folded.headers["etag"] == f'"{view["version"]}"'
         views.append(view)
     return views[0]
+
+
+# --- outcomes, for fixtures that keep evidence of a failure (screenshots) ------
+
+PHASE_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    item.stash.setdefault(PHASE_REPORTS, {})[report.when] = report
+    return report
+
+
+def failed(item: pytest.Item) -> bool:
+    """Whether the test's setup or call failed (read in a fixture's teardown)."""
+    reports = item.stash.get(PHASE_REPORTS, {})
+    return any(r.failed for r in reports.values())

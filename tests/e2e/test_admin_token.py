@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import re
+import select
 import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import httpx
+import pytest
 
-from .conftest import ServerFactory, make_board, ok
+from kanban.cli.serve import sign_in_url
+
+from .conftest import ServerFactory, free_port, make_board, ok, server_env
 
 
 def test_generated_token_is_kept_private_and_never_printed(make_server: ServerFactory) -> None:
@@ -47,3 +58,50 @@ def test_generated_token_is_kept_private_and_never_printed(make_server: ServerFa
     line = f"Admin token: in {token_file}"
     assert line in first.splitlines()
     assert line in second.splitlines()
+
+
+def test_first_start_on_a_terminal_prints_a_link_that_signs_in(tmp_path: Path) -> None:
+    port = free_port()
+    data_dir = tmp_path / "data"
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kanban.cli", "serve", "--port", str(port), "--data-dir", data_dir],
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,
+        env=server_env(),
+        cwd=tmp_path,
+    )
+    os.close(terminal)
+    shown = b""
+    try:
+        deadline = time.monotonic() + 20
+        while b"Uvicorn running" not in shown and proc.poll() is None:
+            assert time.monotonic() < deadline, f"no start-up message: {shown!r}"
+            if select.select([controller], [], [], 0.2)[0]:
+                shown += os.read(controller, 65536)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        os.close(controller)
+    token = (data_dir / "admin-token").read_text().strip()
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", shown.decode())  # rich colours a terminal
+    lines = [line.strip() for line in plain.splitlines()]
+    # The link opens the web UI signed in; the token rides in the fragment,
+    # which a browser never sends to the server.
+    assert f"http://127.0.0.1:{port}/#token={token}" in lines
+    assert token in lines
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8000/#token=abc"),
+        ("0.0.0.0", "http://127.0.0.1:8000/#token=abc"),
+        ("::", "http://[::1]:8000/#token=abc"),
+        ("::1", "http://[::1]:8000/#token=abc"),
+        ("kanban.internal", "http://kanban.internal:8000/#token=abc"),
+    ],
+)
+def test_sign_in_url(host: str, url: str) -> None:
+    assert sign_in_url(host, 8000, "abc") == url

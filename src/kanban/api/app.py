@@ -27,6 +27,7 @@ from kanban.api.routers import (
     search,
     stream,
     system,
+    web,
 )
 from kanban.bootstrap import bootstrap
 from kanban.distributed.observe import distributed_stats, probe_client
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     for router in (boards, columns, cards, history, stream, search, events, admin, system):
         app.include_router(router.router)
+    web.install(app)
 
     def observe(method: str, route: str, status: int, seconds: float) -> None:
         runtime = getattr(app.state, "runtime", None)

@@ -7,6 +7,7 @@ import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
@@ -61,8 +62,12 @@ def serve(
     configured = settings.admin_token.get_secret_value() if settings.admin_token else None
     token = load_admin_token(configured, settings.data_dir)
     if token.generated and sys.stderr.isatty():
+        # Like Jupyter: one click on the link opens the web UI signed in. The
+        # token is in the fragment, which browsers never send to the server.
+        link = sign_in_url(settings.host, settings.port, token.value)
         err.print(
-            f"Admin token (shown only now; kept in {token.path}):\n  {token.value}",
+            f"Admin token (shown only now; kept in {token.path}):\n  {token.value}\n"
+            f"Open the web UI, signed in:\n  {link}",
             markup=False,
             soft_wrap=True,
         )
@@ -85,6 +90,15 @@ def serve(
     # the handler to restore, a clean shutdown exits 0 instead of 143.
     signal.signal(signal.SIGTERM, lambda *_: None)
     Server(config).run()
+
+
+def sign_in_url(host: str, port: int, token: str) -> str:
+    """The web UI's address with the token in its fragment (`/#token=...`)."""
+    # A wildcard address is not one a browser can open: this machine is.
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/#token={quote(token, safe='')}"
 
 
 @app.command()

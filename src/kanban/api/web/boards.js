@@ -1,0 +1,96 @@
+// The board list: create, rename, archive and restore boards.
+
+import * as api from './api.js';
+import { h, clear, toast, timeElement } from './dom.js';
+import { askText, confirmAction } from './dialogs.js';
+
+export class BoardsPage {
+  constructor(root) {
+    this.root = root;
+  }
+
+  async mount() {
+    document.title = 'Boards · Kanban';
+    this.input = h('input', { name: 'title', required: true, maxlength: '200', autocomplete: 'off', placeholder: 'New board title', 'aria-label': 'New board title' });
+    this.list = h('div', { class: 'board-lists' });
+    clear(this.root, h('div', { class: 'boards-page' },
+      h('h1', {}, 'Boards'),
+      h('form', { class: 'create-board', onsubmit: (e) => { e.preventDefault(); this.create(); } },
+        this.input, h('button', { type: 'submit', class: 'primary' }, 'Create board')),
+      this.list));
+    await this.load();
+  }
+
+  unmount() {}
+
+  async load() {
+    clear(this.list, h('p', { class: 'state loading' }, 'Loading boards…'));
+    try {
+      const { boards } = await api.get('/boards');
+      this.render(boards);
+    } catch (error) {
+      clear(this.list, h('div', { class: 'state error' }, h('p', {}, `Could not load the boards: ${error.message}`),
+        h('button', { type: 'button', onclick: () => this.load() }, 'Try again')));
+    }
+  }
+
+  render(boards) {
+    const active = boards.filter((b) => !b.archived);
+    const archived = boards.filter((b) => b.archived);
+    clear(this.list,
+      active.length
+        ? h('ul', { class: 'board-list' }, active.map((b) => this.item(b)))
+        : h('p', { class: 'state empty' }, 'No boards yet. Create the first one above.'),
+      archived.length
+        ? h('details', { class: 'archived-boards' }, h('summary', {}, `Archived boards (${archived.length})`),
+          h('ul', { class: 'board-list' }, archived.map((b) => this.item(b))))
+        : null);
+  }
+
+  item(board) {
+    const href = `#/b/${encodeURIComponent(board.id)}`;
+    return h('li', { class: `board-item${board.archived ? ' archived' : ''}`, dataset: { boardId: board.id } },
+      h('a', { href, class: 'board-link' }, board.title),
+      h('span', { class: 'meta' }, `version ${board.version} · updated `, timeElement(board.updated_at)),
+      h('span', { class: 'item-actions' },
+        board.archived
+          ? h('button', { type: 'button', onclick: () => this.run(`Restoring “${board.title}”`, () => api.post(`/boards/${board.id}/restore`)) }, 'Restore')
+          : [
+            h('button', { type: 'button', onclick: () => this.rename(board) }, 'Rename'),
+            h('button', { type: 'button', onclick: () => this.archive(board) }, 'Archive'),
+          ]));
+  }
+
+  async create() {
+    const title = this.input.value.trim();
+    if (!title) return;
+    try {
+      const { board_id: id } = await api.post('/boards', { title });
+      location.hash = `#/b/${encodeURIComponent(id)}`;
+    } catch (error) {
+      toast(`Could not create the board: ${error.message}`, { kind: 'error' });
+    }
+  }
+
+  async rename(board) {
+    const title = await askText('Rename board', 'Title', board.title);
+    if (title && title !== board.title) {
+      await this.run('Renaming', () => api.patch(`/boards/${board.id}`, { title }, { version: board.version }));
+    }
+  }
+
+  async archive(board) {
+    const yes = await confirmAction('Archive board', `Archive “${board.title}”? It becomes read-only; you can restore it later.`, 'Archive');
+    if (yes) await this.run(`Archiving “${board.title}”`, () => api.post(`/boards/${board.id}/archive`));
+  }
+
+  async run(label, send) {
+    try {
+      await send();
+    } catch (error) {
+      const why = error.status === 412 ? 'the board changed meanwhile; the list has been refreshed' : error.message;
+      toast(`${label}: ${why}`, { kind: 'error' });
+    }
+    await this.load();
+  }
+}

@@ -1,0 +1,129 @@
+// Server-Sent Events over fetch. The browser's EventSource cannot send an
+// Authorization header, and a token in the query string would end up in logs,
+// so the stream is read with fetch and parsed here.
+
+// A parser for the text/event-stream format, fed text as it arrives.
+export function eventParser({ onEvent, onRetry = () => {} }) {
+  let buffer = '';
+  let data = [];
+  let type = '';
+  let lastId = null; // the id of the last complete message: where to resume
+  let idField = null; // the id given in the message being read
+  let pendingCR = false;
+
+  function line(text) {
+    if (text === '') {
+      lastId = idField;
+      if (data.length) onEvent({ id: lastId, type: type || 'message', data: data.join('\n') });
+      data = [];
+      type = '';
+      return;
+    }
+    if (text.startsWith(':')) return; // a comment: the server's heartbeat
+    const colon = text.indexOf(':');
+    const field = colon < 0 ? text : text.slice(0, colon);
+    let value = colon < 0 ? '' : text.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'data') data.push(value);
+    else if (field === 'event') type = value;
+    else if (field === 'id' && !value.includes('\0')) idField = value;
+    else if (field === 'retry' && /^\d+$/.test(value)) onRetry(Number(value));
+  }
+
+  return {
+    feed(chunk) {
+      // A CRLF split across two chunks is one line end, not two.
+      if (pendingCR && chunk.startsWith('\n')) chunk = chunk.slice(1);
+      pendingCR = chunk.endsWith('\r');
+      buffer += chunk;
+      const lines = buffer.split(/\r\n|\r|\n/);
+      buffer = lines.pop();
+      lines.forEach(line);
+    },
+    // A new connection starts clean: half a message from a dropped one is void.
+    restart() {
+      buffer = '';
+      data = [];
+      type = '';
+      pendingCR = false;
+      idField = lastId;
+    },
+    get lastId() { return lastId; },
+    set lastId(value) { lastId = value; idField = value; },
+  };
+}
+
+const sleep = (ms, signal) => new Promise((resolve) => {
+  const timer = setTimeout(resolve, ms);
+  signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+});
+
+// Keep a stream open: reconnect with Last-Event-ID after a drop, with backoff.
+// The server sends a heartbeat every 15 s; silence for longer means a dead link.
+export function openStream(url, { token, onEvent, onState, onAuthError, onFresh, silence = 60000 }) {
+  const stop = new AbortController();
+  let connection = null;
+  let wake = null;
+  let retry = 2000;
+  let failures = 0;
+  const parser = eventParser({ onEvent, onRetry: (ms) => { retry = ms; } });
+
+  async function readOnce() {
+    connection = new AbortController();
+    const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${token()}` };
+    parser.restart();
+    const resumeFrom = parser.lastId;
+    if (resumeFrom != null) headers['Last-Event-ID'] = resumeFrom;
+    const response = await fetch(url, { headers, signal: connection.signal, cache: 'no-store' });
+    if (response.status === 401) { onAuthError(); stop.abort(); return; }
+    if (!response.ok) throw new Error(`stream answered ${response.status}`);
+    onState('live');
+    failures = 0;
+    // Without an id to resume from, changes made before the stream opened are
+    // not in it: the caller refetches (this closes the gap after a first load too).
+    if (resumeFrom == null) onFresh();
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let watchdog = setTimeout(() => connection.abort(), silence);
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => connection.abort(), silence);
+        parser.feed(value);
+      }
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
+
+  (async () => {
+    let first = true;
+    while (!stop.signal.aborted) {
+      onState(first ? 'connecting' : 'reconnecting');
+      try {
+        await readOnce();
+      } catch {
+        // A refused or dropped connection: try again below.
+      }
+      first = false;
+      if (stop.signal.aborted) break;
+      onState('reconnecting');
+      const pause = Math.min(retry * 2 ** failures, 30000) * (0.75 + Math.random() / 2);
+      failures += 1;
+      const waiting = new AbortController();
+      wake = () => waiting.abort();
+      stop.signal.addEventListener('abort', wake, { once: true });
+      await sleep(pause, waiting.signal);
+    }
+    onState('closed');
+  })();
+
+  return {
+    close() { stop.abort(); connection?.abort(); },
+    // Forget where we were (after a reset): the next connection starts from now.
+    forget() { parser.lastId = null; },
+    // Reconnect now rather than after the backoff (the network came back).
+    wake() { wake?.(); },
+  };
+}
