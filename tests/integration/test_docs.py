@@ -13,6 +13,8 @@ from kanban.settings import Settings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 CLI_ONLY_VARIABLES = {"KANBAN_ACTOR"}
+#: Commands that read only the files they are given, as the README says.
+NO_DATA_DIR = {"backup verify"}
 
 
 def readme_commands() -> list[list[str]]:
@@ -31,7 +33,7 @@ def test_readme_lists_commands() -> None:
 def test_every_command_in_the_readme_exists(words: list[str]) -> None:
     result = CliRunner().invoke(app, [*words, "--help"])
     assert result.exit_code == 0, result.output
-    assert "--data-dir" in result.output
+    assert ("--data-dir" in result.output) != (" ".join(words) in NO_DATA_DIR)
 
 
 def test_every_documented_variable_is_a_setting_and_every_setting_is_documented() -> None:

@@ -348,3 +348,16 @@ def test_a_relay_checkpoint_of_another_epoch_counts_as_none(path: Path) -> None:
         assert store.relay_checkpoint("other") == 6
         store.save_relay_checkpoint("relay", 1)
         assert store.relay_checkpoint("relay") == 1
+
+
+def test_a_new_epoch_sticks_and_drops_old_relay_checkpoints(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    with SQLiteEventStore.open(path, epoch="first") as store:
+        store.save_relay_checkpoint("relay", 5)
+        assert store.relay_checkpoint("relay") == 5
+        epoch = store.start_new_epoch()
+        assert epoch != "first"
+        assert store.epoch() == epoch
+        assert store.relay_checkpoint("relay") == 0
+    with SQLiteEventStore.open(path, epoch="ignored once created") as store:
+        assert store.epoch() == epoch

@@ -33,6 +33,7 @@ from kanban.store.chain import GENESIS
 FORMAT = "kanban-backup"
 FORMAT_VERSION = 1
 PAGE = 2000
+_HEX = "0123456789abcdef"
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,19 @@ class Header:
                 f"Kanban reads ({FORMAT_VERSION})"
             )
         try:
-            return cls(**{name: raw[name] for name in cls.__dataclass_fields__})
+            fields = {name: raw[name] for name in cls.__dataclass_fields__}
         except KeyError as exc:
             raise ValueError(f"the header lacks {exc}") from None
+        for name, field in cls.__dataclass_fields__.items():
+            kind = int if field.type == "int" else str
+            value = fields[name]
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError(f"the header's {name} is not of type {field.type}")
+            if isinstance(value, int) and value < 0:
+                raise ValueError(f"the header's {name} is negative")
+        if len(fields["prev_hash"]) != 64 or not set(fields["prev_hash"]) <= set(_HEX):
+            raise ValueError("the header's prev_hash is not a hash (64 hex digits)")
+        return cls(**fields)
 
 
 def header_for(store: EventStore, since: int, head: int, chain: str) -> Header:
@@ -93,13 +104,15 @@ def chunks(
     since: int = 0,
     chain: str = "sha256",
     progress: ProgressCallback | None = None,
+    head: int | None = None,
 ) -> Iterator[bytes]:
     """The backup as compressed bytes, produced page by page while writers go on.
 
-    The head is fixed first; the log is append-only, so reading up to it in
-    short transactions gives a consistent copy without pausing anyone.
+    The head is fixed first (`head`, else the log's head now); the log is
+    append-only, so reading up to it in short transactions gives a consistent
+    copy without pausing anyone.
     """
-    head = store.head_seq()
+    head = store.head_seq() if head is None else head
     header = header_for(store, since, head, chain)
     gz = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: a gzip container
     yield gz.compress(orjson.dumps(asdict(header)) + b"\n")
@@ -122,9 +135,12 @@ def write(
     since: int = 0,
     chain: str = "sha256",
     progress: ProgressCallback | None = None,
-) -> None:
-    for chunk in chunks(store, since, chain, progress):
+) -> int:
+    """Write the backup to `out`; return the seq of its last event (the next `since`)."""
+    head = store.head_seq()
+    for chunk in chunks(store, since, chain, progress, head):
         out.write(chunk)
+    return head
 
 
 @dataclass
@@ -141,6 +157,8 @@ class Reader:
         try:
             with gzip.open(self.path, "rb") as f:
                 yield from self._rows(f)
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise BackupInvalid(f"{self.path}: cannot be read: {exc.strerror}") from None
         except (OSError, EOFError, zlib.error) as exc:
             # A damaged or cut compressed stream (CRC, truncation, garbage).
             raise BackupInvalid(

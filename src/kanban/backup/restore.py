@@ -52,6 +52,12 @@ def restore(
     target = Path(data_dir)
     if target.exists() and any(target.iterdir()) and not force:
         raise RestoreRefused(f"{target} is not empty; pass --force to replace what it holds")
+    if os.path.ismount(target):
+        # The swap renames the target, and a mount point cannot be renamed.
+        raise RestoreRefused(
+            f"{target} is a mount point; restore into a directory inside it (such as "
+            f"{target / 'kanban'}) and make that the data dir"
+        )
     work = target.parent / f".{target.name}.restoring-{uuid.uuid4().hex[:8]}"
     work.mkdir(parents=True)
     try:
@@ -84,6 +90,12 @@ def _replay_into(
                 cut = True
                 break
             if store is None:
+                if replay.headers[0].since_seq:
+                    raise RestoreRefused(
+                        f"{paths[0]} is an incremental backup (from seq "
+                        f"{replay.headers[0].since_seq + 1}); a restore starts with a full "
+                        "backup, followed by its incrementals"
+                    )
                 # The restored log keeps the original's epoch unless cut short.
                 store = SQLiteEventStore.open(
                     work / "events.db", key=key, epoch=replay.headers[0].epoch

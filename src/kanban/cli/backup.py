@@ -58,13 +58,13 @@ def create(
             # Mode 0600: a backup holds everything the log holds.
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as f:
-                _with_progress(
+                # The backup's own last seq: the log's head has moved on if writes went on.
+                head = _with_progress(
                     "backing up", lambda p: backup_format.write(store, f, since, chain, p)
                 )
                 f.flush()
                 os.fsync(f.fileno())
             partial.replace(target)
-            head = store.head_seq()
     except KanbanError as exc:
         partial.unlink(missing_ok=True)
         raise _fail(exc) from exc
