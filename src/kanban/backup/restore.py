@@ -33,7 +33,8 @@ class RestoreReport:
     events: int
     last_seq: int
     epoch: str
-    new_epoch: bool
+    #: True when the restore stopped before the backups' last event.
+    point_in_time: bool
     boards: int
 
 
@@ -96,10 +97,10 @@ def _replay_into(
                         f"{replay.headers[0].since_seq + 1}); a restore starts with a full "
                         "backup, followed by its incrementals"
                     )
-                # The restored log keeps the original's epoch unless cut short.
-                store = SQLiteEventStore.open(
-                    work / "events.db", key=key, epoch=replay.headers[0].epoch
-                )
+                # Always a new epoch: the original may have gone on past the
+                # backup and published seqs this log will reuse for other
+                # events; consumers must rebuild rather than trust them.
+                store = SQLiteEventStore.open(work / "events.db", key=key)
             pending.append(row)
             count += 1
             if len(pending) >= BATCH:
@@ -112,7 +113,7 @@ def _replay_into(
         store.import_rows(pending)
         if progress:
             progress(count, count)
-        epoch = store.start_new_epoch() if cut else store.epoch()
+        epoch = store.epoch()
         read = SQLiteReadStore(work / "read.db")
         try:
             Projector(store, read, [BoardsProjection(store), HistoryProjection()]).rebuild()

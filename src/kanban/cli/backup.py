@@ -136,7 +136,7 @@ def restore(
         )
     except KanbanError as exc:
         raise _fail(exc) from exc
-    epoch = f"new epoch {report.epoch}" if report.new_epoch else f"epoch {report.epoch}"
+    epoch = f"new epoch {report.epoch}"
     out.print(
         f"restored {report.events} events (up to seq {report.last_seq}, {report.boards} "
         f"boards, {epoch}) into {data_dir}",

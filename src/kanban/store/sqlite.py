@@ -109,7 +109,7 @@ class SQLiteEventStore(EventStore):
         epoch: str | None = None,
     ) -> None:
         self.path = Path(path)
-        #: The epoch a new log takes (a restore keeps the original's); else fresh.
+        #: The epoch a new log takes (default: a fresh one); ignored once created.
         self._new_epoch = epoch
         self._chain = Chain(key)
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
