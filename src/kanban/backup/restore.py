@@ -107,16 +107,23 @@ def _replay_into(
                 store.import_rows(pending)
                 pending.clear()
                 if progress:
-                    progress(count, _total(replay, until_seq))
+                    # The work is twice the events: storing them, then projecting them.
+                    progress(count, 2 * _total(replay, until_seq))
         if store is None:
             raise RestoreRefused("nothing to restore: no event is at or before the given point")
         store.import_rows(pending)
-        if progress:
-            progress(count, count)
+        stored = count
         epoch = store.epoch()
         read = SQLiteReadStore(work / "read.db")
+
+        def projected(done: int, total: int) -> None:
+            if progress:
+                progress(stored + done, stored + total)
+
         try:
-            Projector(store, read, [BoardsProjection(store), HistoryProjection()]).rebuild()
+            Projector(store, read, [BoardsProjection(store), HistoryProjection()]).rebuild(
+                progress=projected
+            )
         finally:
             read.close()
         return RestoreReport(count, store.head_seq(), epoch, cut, len(store.streams()))
