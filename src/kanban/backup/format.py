@@ -76,7 +76,7 @@ class Header:
         return cls(**fields)
 
 
-def header_for(store: EventStore, since: int, head: int, chain: str) -> Header:
+def header_for(store: EventStore, since: int, head: int) -> Header:
     if since < 0 or since > head:
         raise BackupInvalid(f"--since {since} is outside the log (head {head})")
     prev = GENESIS.hex()
@@ -88,7 +88,7 @@ def header_for(store: EventStore, since: int, head: int, chain: str) -> Header:
         FORMAT_VERSION,
         "incremental" if since else "full",
         store.epoch(),
-        chain,
+        store.chain_name,
         since,
         prev,
         since + 1,
@@ -102,7 +102,6 @@ def header_for(store: EventStore, since: int, head: int, chain: str) -> Header:
 def chunks(
     store: EventStore,
     since: int = 0,
-    chain: str = "sha256",
     progress: ProgressCallback | None = None,
     head: int | None = None,
 ) -> Iterator[bytes]:
@@ -113,7 +112,7 @@ def chunks(
     copy without pausing anyone.
     """
     head = store.head_seq() if head is None else head
-    header = header_for(store, since, head, chain)
+    header = header_for(store, since, head)
     gz = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: a gzip container
     yield gz.compress(orjson.dumps(asdict(header)) + b"\n")
     after, last_hash = since, header.prev_hash
@@ -133,12 +132,11 @@ def write(
     store: EventStore,
     out: BinaryIO,
     since: int = 0,
-    chain: str = "sha256",
     progress: ProgressCallback | None = None,
 ) -> int:
     """Write the backup to `out`; return the seq of its last event (the next `since`)."""
     head = store.head_seq()
-    for chunk in chunks(store, since, chain, progress, head):
+    for chunk in chunks(store, since, progress, head):
         out.write(chunk)
     return head
 

@@ -48,19 +48,18 @@ def create(
         raise typer.Exit(2)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = file or Path(f"kanban-{stamp}{f'-since-{since}' if since else ''}.jsonl.gz")
-    chain = "sha256" if settings.log_key is None else "hmac-sha256"
     partial = target.with_name(target.name + ".partial")
     try:
         with _log(data_dir) as store:
             if str(target) == "-":
-                backup_format.write(store, sys.stdout.buffer, since, chain)
+                backup_format.write(store, sys.stdout.buffer, since)
                 return
             # Mode 0600: a backup holds everything the log holds.
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as f:
                 # The backup's own last seq: the log's head has moved on if writes went on.
                 head = _with_progress(
-                    "backing up", lambda p: backup_format.write(store, f, since, chain, p)
+                    "backing up", lambda p: backup_format.write(store, f, since, p)
                 )
                 f.flush()
                 os.fsync(f.fileno())

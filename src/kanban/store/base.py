@@ -226,6 +226,11 @@ class EventStore(EventFeed):
 
     # --- rows exactly as stored: backup and restore --------------------------
 
+    @property
+    @abstractmethod
+    def chain_name(self) -> str:
+        """The hash chain this log is written with: "sha256" or "hmac-sha256"."""
+
     @abstractmethod
     def read_rows(self, after_seq: int, limit: int) -> list[Row]:
         """Events after `after_seq` exactly as stored (JSON texts, hash), in seq order."""

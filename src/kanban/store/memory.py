@@ -139,6 +139,10 @@ class MemoryEventStore(EventStore):
         with self._mu:
             return len(self._rows)
 
+    @property
+    def chain_name(self) -> str:
+        return self._chain.name
+
     def read_rows(self, after_seq: int, limit: int) -> list[Row]:
         self._check_open()
         start = max(after_seq, 0)

@@ -319,6 +319,10 @@ class SQLiteEventStore(EventStore):
             rows = conn.execute(SQL_READ_ALL, params).fetchall()
         return [codec.to_stored(row) for row in rows]
 
+    @property
+    def chain_name(self) -> str:
+        return self._chain.name
+
     def read_rows(self, after_seq: int, limit: int) -> list[Row]:
         with self._read("reading the log") as conn:
             found: list[Row] = conn.execute(SQL_READ_ALL, (after_seq, limit)).fetchall()

@@ -41,13 +41,12 @@ async def backup(
     ] = 0,
 ) -> StreamingResponse:
     store = rt.kanban.log
-    chain = "sha256" if rt.kanban.settings.log_key is None else "hmac-sha256"
     # Fail before the first byte (bad --since) rather than mid-stream.
-    backup_format.header_for(store, since, store.head_seq(), chain)
+    backup_format.header_for(store, since, store.head_seq())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"kanban-{stamp}{'-since-' + str(since) if since else ''}.jsonl.gz"
     return StreamingResponse(
-        backup_format.chunks(store, since, chain),  # a sync iterator: run in a thread
+        backup_format.chunks(store, since),  # a sync iterator: run in a thread
         media_type="application/gzip",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

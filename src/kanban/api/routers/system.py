@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kanban.api import schemas
@@ -28,10 +29,12 @@ async def healthz() -> schemas.HealthPublic:
 async def readyz(rt: RuntimeDep) -> Response:
     """200 while commands can be taken; the read side's lag is reported, not judged."""
     ready = rt.kanban.ready
+    # A replica asks the writer for the head over HTTP: keep that off the loop.
+    head, projections = await run_in_threadpool(
+        lambda: (rt.kanban.feed.head_seq(), _projections(rt))
+    )
     body = schemas.ReadyPublic(
-        status="ready" if ready else "not ready",
-        head_seq=rt.kanban.feed.head_seq(),
-        projections=_projections(rt),
+        status="ready" if ready else "not ready", head_seq=head, projections=projections
     )
     return Response(
         body.model_dump_json(), status_code=200 if ready else 503, media_type="application/json"
