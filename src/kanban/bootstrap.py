@@ -25,6 +25,7 @@ from kanban.distributed.relay import Relay
 from kanban.distributed.worker import StreamWorker
 from kanban.domain.errors import KanbanError
 from kanban.feed.http import HttpFeed
+from kanban.projections.access import AccessProjection
 from kanban.projections.base import Projection, ReadSide, ReadStore
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
@@ -116,7 +117,7 @@ def open_log(settings: Settings, clock: Clock = utc_now) -> EventStore:
 
 
 def projections(feed: EventFeed) -> list[Projection]:
-    return [BoardsProjection(feed), HistoryProjection()]
+    return [BoardsProjection(feed), HistoryProjection(), AccessProjection()]
 
 
 def redis_client(url: str) -> redis.Redis:

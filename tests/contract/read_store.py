@@ -104,6 +104,7 @@ class ReadStoreContract:
                 "archived": True,
                 "created_at": "2025-01-01T00:00:01.000000Z",
                 "updated_at": "2025-01-01T00:00:02.000000Z",
+                "role": None,
             }
         ]
         assert read_store.board_version("b") == 2
@@ -175,6 +176,7 @@ class ReadStoreContract:
             "type": "CardEdited",
             "data": {},
             "actor": "alice",
+            "actor_name": "alice",
             "recorded_at": "2025-01-01T00:00:06.000000Z",
             "summary": "change 6",
             "undone": False,

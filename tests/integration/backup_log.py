@@ -65,7 +65,7 @@ def build_log(store: EventStore, events: int, boards: int = 200, seed: int = 1) 
                 command: cmd.Command
                 if board is None:
                     command = cmd.CreateBoard(board_id, f"Board {serial % boards}")
-                    decided = create_board(command)
+                    decided = create_board(command, "alice")
                 else:
                     command = _command(rng, board, serial)
                     try:

@@ -14,13 +14,19 @@ from kanban.settings import Settings
 
 
 class Client:
-    """Dispatches commands as one actor, each under a fresh command id."""
+    """Dispatches commands as one actor, each under a fresh command id.
 
-    def __init__(self, kanban: Kanban, actor: str = "alice") -> None:
+    Clients act with admin rights, so that the stories about boards need not
+    grant roles first; test_permissions.py covers who may do what.
+    """
+
+    def __init__(self, kanban: Kanban, actor: str = "alice", admin: bool = True) -> None:
         self.kanban = kanban
         self.actor = actor
+        self.admin = admin
 
     def ctx(self, command_id: str | None = None, **kw: object) -> cmd.CommandContext:
+        kw.setdefault("admin", self.admin)
         return cmd.CommandContext(self.actor, command_id or str(uuid.uuid4()), **kw)  # type: ignore[arg-type]
 
     def run(self, command: cmd.Command, **kw: object) -> cmd.CommandResult:

@@ -261,7 +261,7 @@ def test_cli_status_with_redis_shows_groups_consumers_and_relay(
         result = status("--redis-url", redis_server.url, "--json", data_dir=data_dir)
         assert result.returncode == 0, result.stderr
         body = json.loads(result.stdout)
-        assert [p["name"] for p in body["projections"]] == ["boards", "history"]
+        assert [p["name"] for p in body["projections"]] == ["boards", "history", "access"]
         assert body["redis_up"] is True
         assert body["relay"] == {"name": "relay", "published": head, "head": head, "lag": 0}
         groups = {g["name"]: g for g in body["groups"]}

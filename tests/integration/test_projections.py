@@ -24,6 +24,7 @@ from kanban.bootstrap import Kanban, bootstrap
 from kanban.domain import commands as cmd
 from kanban.domain import errors
 from kanban.domain.model import card_view
+from kanban.projections.access import AccessProjection
 from kanban.projections.base import Projection, ReadTransaction
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
@@ -71,7 +72,7 @@ def test_board_list_has_title_version_archived_and_times(kanban: Kanban, story: 
         board, events = load_board(kanban.store, board_id), kanban.store.read_stream(board_id)
         view = {k: v for k, v in board.view().items() if k != "columns"}
         times = [format_time(events[i].recorded_at) for i in (0, -1)]
-        expected.append({**view, "created_at": times[0], "updated_at": times[1]})
+        expected.append({**view, "created_at": times[0], "updated_at": times[1], "role": None})
     assert kanban.read.boards() == expected
     assert [b["archived"] for b in expected] == [False, True]
 
@@ -270,7 +271,12 @@ def test_a_failing_batch_rolls_back_whole_and_succeeds_on_retry(
     settle(kanban)
     kanban.projector.stop()
     tripwire = Tripwire()
-    projections = [BoardsProjection(kanban.store), tripwire, HistoryProjection()]
+    projections = [
+        BoardsProjection(kanban.store),
+        tripwire,
+        HistoryProjection(),
+        AccessProjection(),
+    ]
     projector = Projector(kanban.store, kanban.read, projections)
     assert projector.catch_up() == kanban.store.head_seq()  # the tripwire catches up
     head = kanban.store.head_seq()
@@ -282,7 +288,12 @@ def test_a_failing_batch_rolls_back_whole_and_succeeds_on_retry(
     with pytest.raises(Boom):
         projector.catch_up()
     assert read_state(kanban) == before
-    assert kanban.read.checkpoints() == {"boards": head, "history": head, "tripwire": head}
+    assert kanban.read.checkpoints() == {
+        "boards": head,
+        "history": head,
+        "access": head,
+        "tripwire": head,
+    }
     assert projector.watermark == head
     tripwire.armed = False
     assert projector.catch_up() == 3
@@ -348,14 +359,14 @@ def test_cli_status_shows_checkpoint_head_and_lag(lagging_dir: Path) -> None:
     head = json.loads(result.stdout)[0]["head"]
     assert json.loads(result.stdout) == [
         {"name": name, "checkpoint": head - 1, "head": head, "lag": 1}
-        for name in ("boards", "history")
+        for name in ("boards", "history", "access")
     ]
     table = cli("status", data_dir=lagging_dir)
     assert table.returncode == 0, table.stderr
     assert re.search(rf"boards\s*│\s*{head - 1}\s*│\s*{head}\s*│\s*1", table.stdout)
 
 
-@pytest.mark.parametrize("names", [[], ["boards"], ["history"]])
+@pytest.mark.parametrize("names", [[], ["boards"], ["history"], ["access"]])
 def test_cli_rebuild_projects_the_whole_log_again(
     lagging_dir: Path, settings: Settings, tmp_path: Path, names: list[str]
 ) -> None:
@@ -366,7 +377,7 @@ def test_cli_rebuild_projects_the_whole_log_again(
     result = cli("rebuild", *names, data_dir=lagging_dir)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no progress bar off a terminal
-    rebuilt = names or ["boards", "history"]
+    rebuilt = names or ["boards", "history", "access"]
     summary = re.fullmatch(
         rf"rebuilt {', '.join(rebuilt)}: (\d+) events in [\d.]+ s \([\d,]+ events/s\)\n",
         result.stdout,
@@ -375,7 +386,7 @@ def test_cli_rebuild_projects_the_whole_log_again(
     assert int(summary[1]) == head
     assert state_on_disk(settings) == expected  # a projection not rebuilt caught up too
     status = json.loads(cli("status", "--json", data_dir=lagging_dir).stdout)
-    assert {s["name"]: s["lag"] for s in status} == {"boards": 0, "history": 0}
+    assert {s["name"]: s["lag"] for s in status} == {"boards": 0, "history": 0, "access": 0}
 
 
 def test_cli_rebuild_beside_a_running_service_gives_identical_views(

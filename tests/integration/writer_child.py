@@ -33,14 +33,14 @@ def main() -> None:
                 if n is None:
                     return
                 card_id = f"{prefix}-{n}"
-                ctx = cmd.CommandContext(prefix, str(uuid.uuid4()))
+                ctx = cmd.CommandContext(prefix, str(uuid.uuid4()), admin=True)
                 try:
                     result = kanban.bus.dispatch(
                         cmd.AddCard(board_id, card_id, "col0", f"Card {n}", position=0), ctx
                     )
                     kanban.bus.dispatch(
                         cmd.MoveCard(board_id, card_id, "col1", 0),
-                        cmd.CommandContext(prefix, str(uuid.uuid4())),
+                        cmd.CommandContext(prefix, str(uuid.uuid4()), admin=True),
                     )
                 except KanbanError as exc:
                     print(f"error {card_id} {exc.kind}", flush=True)

@@ -24,7 +24,7 @@ class Journal:
     def run(self, command: cmd.Command, actor: str = "alice") -> list[ev.Event]:
         undo_of = redo_of = None
         if isinstance(command, cmd.CreateBoard):
-            events = decide.create_board(command)
+            events = decide.create_board(command, actor)
         elif isinstance(command, cmd.Undo | cmd.Redo):
             is_undo = isinstance(command, cmd.Undo)
             unit = (undo_target if is_undo else redo_target)(self.board, actor)

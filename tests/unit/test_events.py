@@ -74,5 +74,5 @@ def test_events_are_frozen() -> None:
 
 def test_every_event_type_is_registered_and_named_in_the_past_tense() -> None:
     names = set(ev.registry.classes)
-    assert len(names) == 15
+    assert len(names) == 23
     assert all(name.endswith(("ed", "Changed")) for name in names)

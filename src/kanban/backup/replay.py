@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kanban.backup.format import Header, Reader
+from kanban.domain.commands import SYSTEM_STREAM
 from kanban.domain.errors import BackupInvalid, KanbanError
 from kanban.domain.model import Board
+from kanban.domain.users import Directory
 from kanban.service.codec import decode
 from kanban.store.base import Row
 from kanban.store.chain import Chain, ChainWalker
@@ -26,6 +28,7 @@ class Replay:
     key: bytes | None = None
     headers: list[Header] = field(default_factory=list)
     boards: dict[str, Board] = field(default_factory=dict)
+    directory: Directory = field(default_factory=Directory)
     #: False when the chain starts with an incremental: no history to fold.
     folding: bool = True
     walker: ChainWalker | None = None
@@ -90,7 +93,10 @@ class Replay:
             return
         try:
             record = decode(to_stored(row))
-            self.boards[row[1]] = Board.fold([record], self.boards.get(row[1]))
+            if row[1] == SYSTEM_STREAM:
+                self.directory.apply(record)
+            else:
+                self.boards[row[1]] = Board.fold([record], self.boards.get(row[1]))
         except (KanbanError, ValueError) as exc:
             message = exc.message if isinstance(exc, KanbanError) else str(exc)
             raise BackupInvalid(

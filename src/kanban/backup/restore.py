@@ -16,9 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from kanban.backup.replay import Replay
+from kanban.bootstrap import projections
 from kanban.domain.errors import RestoreRefused
-from kanban.projections.boards import BoardsProjection
-from kanban.projections.history import HistoryProjection
 from kanban.projections.runner import Projector
 from kanban.projections.sqlite import SQLiteReadStore
 from kanban.store.base import ProgressCallback, Row
@@ -121,9 +120,7 @@ def _replay_into(
                 progress(stored + done, stored + total)
 
         try:
-            Projector(store, read, [BoardsProjection(store), HistoryProjection()]).rebuild(
-                progress=projected
-            )
+            Projector(store, read, projections(store)).rebuild(progress=projected)
         finally:
             read.close()
         return RestoreReport(count, store.head_seq(), epoch, cut, len(store.streams()))

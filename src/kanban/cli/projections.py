@@ -17,6 +17,7 @@ from kanban.bootstrap import rebuilder
 from kanban.cli.common import DataDir, _fail, _settings, _with_progress, app, err, out
 from kanban.distributed.observe import DistributedStats, distributed_stats, probe_client
 from kanban.domain.errors import KanbanError
+from kanban.projections.access import AccessProjection
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
 from kanban.projections.runner import Projector
@@ -25,7 +26,7 @@ projections_app = typer.Typer(help="Read models built from the log.", no_args_is
 app.add_typer(projections_app, name="projections")
 
 #: The read models, in the order the projector runs them.
-PROJECTIONS = (BoardsProjection.name, HistoryProjection.name)
+PROJECTIONS = (BoardsProjection.name, HistoryProjection.name, AccessProjection.name)
 
 
 ProjectionName = Annotated[

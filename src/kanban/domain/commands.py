@@ -10,6 +10,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Final
 
+#: The stream of users and tokens, beside the boards' streams. Board ids never
+#: start with "$", so it cannot collide with one.
+SYSTEM_STREAM: Final = "$system"
+
 
 class _Unset(enum.Enum):
     UNSET = "UNSET"
@@ -32,6 +36,8 @@ class CommandContext:
     causation_id: str | None = None
     #: If set, the board must be at exactly this version (optimistic concurrency).
     expected_version: int | None = None
+    #: An admin may act on every board and every user.
+    admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +148,77 @@ class Undo(Command):
 @dataclass(frozen=True, slots=True)
 class Redo(Command):
     pass
+
+
+# --- membership ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetMember(Command):
+    """Make a user a member with this role, or change the role they have."""
+
+    user_id: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveMember(Command):
+    user_id: str
+
+
+# --- users and tokens (the system stream) ----------------------------------------
+#
+# Secrets never travel in a command: the caller hashes a password or a token
+# before asking, so neither the log nor a log line can ever hold one.
+
+
+@dataclass(frozen=True, slots=True)
+class AddUser(Command):
+    user_id: str
+    name: str
+    display_name: str = ""
+    admin: bool = False
+    password_hash: str | None = None
+    board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateUser(Command):
+    user_id: str
+    display_name: str | _Unset = UNSET
+    admin: bool | _Unset = UNSET
+    board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SetPassword(Command):
+    user_id: str
+    password_hash: str | None
+    board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueToken(Command):
+    """Record a new API token or web session for a user (its secret's hash only)."""
+
+    user_id: str
+    token_id: str
+    token_hash: str
+    kind: str = "api"
+    label: str = ""
+    expires_at: str | None = None
+    board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeToken(Command):
+    user_id: str
+    token_id: str
+    board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
+
+
+#: Commands on the system stream, answered by the directory of users.
+SYSTEM_COMMANDS: Final = (AddUser, UpdateUser, SetPassword, IssueToken, RevokeToken)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 from kanban.domain import commands as cmd
 from kanban.domain import events as ev
 from kanban.domain import rules
+from kanban.domain.access import Role, role
 from kanban.domain.errors import (
     AlreadyExists,
     BoardArchived,
@@ -20,14 +21,20 @@ from kanban.domain.errors import (
     CardNotFound,
     ColumnNotEmpty,
     ColumnNotFound,
+    LastOwner,
+    MemberNotFound,
     ValidationFailed,
     WipLimitReached,
 )
 from kanban.domain.model import Board, Card, Column
 
 
-def create_board(c: cmd.CreateBoard) -> list[ev.Event]:
-    return [ev.BoardCreated(rules.entity_id(c.board_id, "board_id"), rules.title(c.title))]
+def create_board(c: cmd.CreateBoard, creator: str) -> list[ev.Event]:
+    """A new board, owned by whoever created it."""
+    board_id = rules.entity_id(c.board_id, "board_id")
+    if board_id.startswith("$"):
+        raise ValidationFailed("board ids starting with '$' are reserved")
+    return [ev.BoardCreated(board_id, rules.title(c.title), creator)]
 
 
 def rename_board(board: Board, c: cmd.RenameBoard) -> list[ev.Event]:
@@ -180,6 +187,31 @@ def restore_card(board: Board, c: cmd.RestoreCard) -> list[ev.Event]:
     position = size if c.position is None else rules.position(c.position, size + 1, "card")
     previous = card.column_id if column.id != card.column_id else None
     return [ev.CardRestored(card.id, column.id, position, previous)]
+
+
+# --- members ---------------------------------------------------------------------
+
+
+def set_member(board: Board, c: cmd.SetMember, name: str) -> list[ev.Event]:
+    """Grant `c.role` to a user (`name`: theirs, for the history to show)."""
+    wanted = role(c.role)
+    held = board.members.get(c.user_id)
+    if held is None:
+        return [ev.MemberAdded(c.user_id, name, wanted)]
+    if held is wanted:
+        return []
+    if held is Role.OWNER and board.owners() == [c.user_id]:
+        raise LastOwner(f"{name} is the board's last owner; make someone else owner first")
+    return [ev.MemberRoleChanged(c.user_id, name, wanted, held)]
+
+
+def remove_member(board: Board, c: cmd.RemoveMember, name: str) -> list[ev.Event]:
+    held = board.members.get(c.user_id)
+    if held is None:
+        raise MemberNotFound(f"{name} is not a member of this board")
+    if held is Role.OWNER and board.owners() == [c.user_id]:
+        raise LastOwner(f"{name} is the board's last owner; make someone else owner first")
+    return [ev.MemberRemoved(c.user_id, name, held)]
 
 
 # --- shared checks --------------------------------------------------------------

@@ -61,6 +61,56 @@ class VersionNotFound(NotFound):
     kind = "version-not-found"
 
 
+class UserNotFound(NotFound):
+    """No user has that id or name."""
+
+    kind = "user-not-found"
+
+
+class TokenNotFound(NotFound):
+    """The user holds no token with that id."""
+
+    kind = "token-not-found"
+
+
+class MemberNotFound(NotFound):
+    """The user is not a member of the board."""
+
+    kind = "member-not-found"
+
+
+# --- who may do what ----------------------------------------------------------
+
+
+class Unauthenticated(KanbanError):
+    """No valid credentials: a missing, unknown, expired or revoked token or session."""
+
+    kind = "unauthenticated"
+
+
+class Forbidden(KanbanError):
+    """The caller is known but their role does not allow this action."""
+
+    kind = "forbidden"
+
+
+class CsrfRejected(Forbidden):
+    """A cookie-authenticated change came without the session's CSRF token."""
+
+    kind = "csrf"
+
+
+class TooManyAttempts(KanbanError):
+    """Too many failed sign-ins for this name or address; wait and try again."""
+
+    kind = "too-many-attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        #: Seconds until another attempt will be considered.
+        self.retry_after = retry_after
+
+
 # --- broken board rules -----------------------------------------------------
 
 
@@ -116,6 +166,18 @@ class NothingToRedo(RuleViolation):
     """The actor has no undone change to redo, or made a new change since."""
 
     kind = "nothing-to-redo"
+
+
+class LastOwner(RuleViolation):
+    """The board's last owner cannot be removed or demoted."""
+
+    kind = "last-owner"
+
+
+class TokenShownOnce(RuleViolation):
+    """A retried request would issue a secret again, which is shown only once."""
+
+    kind = "token-shown-once"
 
 
 class UndoConflict(RuleViolation):

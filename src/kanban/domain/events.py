@@ -57,9 +57,13 @@ def _freeze(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class BoardCreated(Event):
+    """A new board; its creator is its first owner (None on boards older than roles)."""
+
     type_name: ClassVar[str] = "BoardCreated"
+    schema_version: ClassVar[int] = 2
     board_id: str
     title: str
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +223,91 @@ class CardRemoved(Event):
     due_date: str | None = None
 
 
+# --- board membership (in the board's stream; never undone) ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAdded(Event):
+    """A user was given a role on the board; `name` is their name at the time."""
+
+    type_name: ClassVar[str] = "MemberAdded"
+    user_id: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRoleChanged(Event):
+    type_name: ClassVar[str] = "MemberRoleChanged"
+    user_id: str
+    name: str
+    role: str
+    previous_role: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRemoved(Event):
+    type_name: ClassVar[str] = "MemberRemoved"
+    user_id: str
+    name: str
+    role: str
+
+
+# --- users and tokens (in the system stream) ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UserAdded(Event):
+    """A user account; only a password's hash is ever recorded."""
+
+    type_name: ClassVar[str] = "UserAdded"
+    user_id: str
+    name: str
+    display_name: str
+    admin: bool = False
+    password_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserUpdated(Event):
+    """A user's display name or admin flag changed (None: left as it was)."""
+
+    type_name: ClassVar[str] = "UserUpdated"
+    user_id: str
+    display_name: str | None = None
+    admin: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChanged(Event):
+    """A user's password was set or changed (None: removed); only its hash is recorded."""
+
+    type_name: ClassVar[str] = "PasswordChanged"
+    user_id: str
+    password_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenIssued(Event):
+    """An API token or a web session; only a hash of its secret is recorded."""
+
+    type_name: ClassVar[str] = "TokenIssued"
+    user_id: str
+    token_id: str
+    token_hash: str
+    kind: str = "api"
+    label: str = ""
+    #: ISO 8601 UTC; None: the token does not expire.
+    expires_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRevoked(Event):
+    type_name: ClassVar[str] = "TokenRevoked"
+    user_id: str
+    token_id: str
+
+
 # --- registry and upcasting --------------------------------------------------
 
 
@@ -277,5 +366,28 @@ for _cls in (
     CardArchived,
     CardRestored,
     CardRemoved,
+    MemberAdded,
+    MemberRoleChanged,
+    MemberRemoved,
+    UserAdded,
+    UserUpdated,
+    PasswordChanged,
+    TokenIssued,
+    TokenRevoked,
 ):
     registry.register(_cls)
+
+
+@registry.upcaster("BoardCreated", 1)
+def _board_created_v1(data: JSON) -> JSON:
+    # Boards created before roles existed have no owner: only admins manage them.
+    return {**data, "owner": None}
+
+
+#: Events of the system stream (users and tokens); every other event is a board's.
+SYSTEM_EVENTS = frozenset(
+    c.type_name for c in (UserAdded, UserUpdated, PasswordChanged, TokenIssued, TokenRevoked)
+)
+BOARD_EVENTS = frozenset(registry.classes) - SYSTEM_EVENTS
+#: Board events about who may do what: no undo unit, no aspect, not undoable.
+MEMBERSHIP_EVENTS = (MemberAdded, MemberRoleChanged, MemberRemoved)

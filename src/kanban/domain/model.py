@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from kanban.domain import events as ev
+from kanban.domain.access import Role
 from kanban.domain.errors import CorruptStream
 
 #: How many units per actor and board undo and redo remember.
 UNDO_DEPTH = 1000
-SNAPSHOT_SCHEMA = 1
+SNAPSHOT_SCHEMA = 2
 
 CARD_FIELDS = ("title", "description", "labels", "assignees", "due_date")
 
@@ -105,6 +106,8 @@ class Board:
         #: Ids that once existed on this board and may never be reused.
         self.retired: set[str] = set()
         self.stacks: dict[str, Stacks] = {}
+        #: Who may see or change the board: user id -> role.
+        self.members: dict[str, Role] = {}
         self.last_change: dict[str, ChangeRef] = {}
         self._last_command: str | None = None
         #: Version of the newest snapshot of this board (0: none known).
@@ -139,7 +142,8 @@ class Board:
         self._track_unit(record)
 
     def _track_unit(self, record: RecordedEvent) -> None:
-        if isinstance(record.event, ev.BoardCreated):
+        # Creating a board and granting roles are not changes anyone undoes.
+        if isinstance(record.event, (ev.BoardCreated, *ev.MEMBERSHIP_EVENTS)):
             return
         stacks = self.stacks.setdefault(record.actor, Stacks())
         if record.command_id == self._last_command:
@@ -186,6 +190,9 @@ class Board:
     def column_position(self, column_id: str) -> int:
         return self.column_order.index(column_id)
 
+    def owners(self) -> list[str]:
+        return [user for user, role in self.members.items() if role is Role.OWNER]
+
     def stacks_of(self, actor: str) -> Stacks:
         return self.stacks.get(actor) or Stacks()
 
@@ -198,6 +205,7 @@ class Board:
         other.columns = {k: replace(c, cards=list(c.cards)) for k, c in self.columns.items()}
         other.cards = {k: replace(c) for k, c in self.cards.items()}
         other.retired = set(self.retired)
+        other.members = dict(self.members)
         other.last_change = self.last_change
         return other
 
@@ -266,6 +274,7 @@ class Board:
                 ]
                 for actor, s in self.stacks.items()
             },
+            "members": {user: str(role) for user, role in self.members.items()},
             "last_change": {k: [r.version, r.actor, r.type] for k, r in self.last_change.items()},
             "last_command": self._last_command,
         }
@@ -291,6 +300,7 @@ class Board:
             stacks.done.extend(UnitRef(*u) for u in done)
             stacks.undone.extend(UnitRef(*u) for u in undone)
             board.stacks[actor] = stacks
+        board.members = {user: Role(role) for user, role in data["members"].items()}
         board.last_change = {k: ChangeRef(*v) for k, v in data["last_change"].items()}
         board._last_command = data["last_command"]
         board.snapshot_version = board.version
@@ -392,6 +402,8 @@ def _board_restored(b: Board, e: ev.BoardRestored) -> None:
 
 def _board_created(b: Board, e: ev.BoardCreated) -> None:
     b.id, b.title = e.board_id, e.title
+    if e.owner is not None:
+        b.members[e.owner] = Role.OWNER
 
 
 def _column_added(b: Board, e: ev.ColumnAdded) -> None:
@@ -471,6 +483,14 @@ def _card_restored(b: Board, e: ev.CardRestored) -> None:
     card.archived = False
 
 
+def _member_set(b: Board, e: ev.MemberAdded | ev.MemberRoleChanged) -> None:
+    b.members[e.user_id] = Role(e.role)
+
+
+def _member_removed(b: Board, e: ev.MemberRemoved) -> None:
+    del b.members[e.user_id]
+
+
 _MUTATORS: dict[type[ev.Event], Any] = {
     ev.BoardCreated: _board_created,
     ev.BoardRenamed: _board_renamed,
@@ -487,4 +507,7 @@ _MUTATORS: dict[type[ev.Event], Any] = {
     ev.CardMoved: _card_moved,
     ev.CardArchived: _card_archived,
     ev.CardRestored: _card_restored,
+    ev.MemberAdded: _member_set,
+    ev.MemberRoleChanged: _member_set,
+    ev.MemberRemoved: _member_removed,
 }

@@ -72,4 +72,14 @@ def summarize(event: ev.Event, before: Names | None) -> str:
             return f"restored card {card(event.card_id)} to {column(event.column_id)}"
         case ev.CardRemoved():
             return f"removed card {event.title!r}"
+        case ev.MemberAdded():
+            return f"made {event.name} {_a(event.role)}"
+        case ev.MemberRoleChanged():
+            return f"changed {event.name} from {event.previous_role} to {event.role}"
+        case ev.MemberRemoved():
+            return f"removed {event.name} ({event.role}) from the board"
     return event.type_name
+
+
+def _a(role: str) -> str:
+    return f"an {role}" if role[:1] in "aeiou" else f"a {role}"

@@ -57,7 +57,82 @@ class HistoryRow:
     card_id: str | None
 
 
-class ReadTransaction(ABC):
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    user_id: str
+    name: str
+    display_name: str
+    admin: bool
+    password_hash: str | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    token_id: str
+    user_id: str
+    token_hash: str
+    kind: str
+    label: str
+    created_at: str
+    expires_at: str | None
+    revoked_at: str | None
+
+
+class AccessWrites(ABC):
+    """The access projection's writes: users, tokens and board members."""
+
+    @abstractmethod
+    def put_user(self, row: UserRow) -> None: ...
+
+    @abstractmethod
+    def update_user(self, user_id: str, display_name: str | None, admin: bool | None) -> None: ...
+
+    @abstractmethod
+    def set_password(self, user_id: str, password_hash: str | None) -> None: ...
+
+    @abstractmethod
+    def put_token(self, row: TokenRow) -> None: ...
+
+    @abstractmethod
+    def revoke_token(self, token_id: str, revoked_at: str) -> None: ...
+
+    @abstractmethod
+    def put_member(self, board_id: str, user_id: str, role: str) -> None: ...
+
+    @abstractmethod
+    def delete_member(self, board_id: str, user_id: str) -> None: ...
+
+
+class AccessReads(ABC):
+    """What authentication and authorization ask the read side."""
+
+    @abstractmethod
+    def user(self, user_id: str) -> UserRow | None: ...
+
+    @abstractmethod
+    def user_by_name(self, name: str) -> UserRow | None:
+        """The user with this sign-in name, compared case-insensitively."""
+
+    @abstractmethod
+    def users(self) -> list[UserRow]: ...
+
+    @abstractmethod
+    def token(self, token_id: str) -> TokenRow | None: ...
+
+    @abstractmethod
+    def tokens(self, user_id: str) -> list[TokenRow]: ...
+
+    @abstractmethod
+    def role(self, board_id: str, user_id: str) -> str | None:
+        """The user's role on the board (None: not a member)."""
+
+    @abstractmethod
+    def members(self, board_id: str) -> list[dict[str, Any]]:
+        """The board's members with their names and roles, owners first."""
+
+
+class ReadTransaction(AccessWrites):
     """Writes of one projector batch; all of them and the checkpoints, or none."""
 
     @abstractmethod
@@ -119,7 +194,7 @@ class ReadTransaction(ABC):
     def put_names(self, board_id: str, names: dict[str, str]) -> None: ...
 
 
-class ReadStore(ABC):
+class ReadStore(AccessReads):
     """The query side's storage: disposable, rebuilt from the log at will."""
 
     @abstractmethod
@@ -129,7 +204,8 @@ class ReadStore(ABC):
     def checkpoints(self) -> dict[str, int]: ...
 
     @abstractmethod
-    def boards(self) -> list[dict[str, Any]]: ...
+    def boards(self, member: str | None = None, everyone: bool = False) -> list[dict[str, Any]]:
+        """The boards `member` belongs to (every board if None or `everyone`), with its role."""
 
     @abstractmethod
     def board_version(self, board_id: str) -> int | None: ...

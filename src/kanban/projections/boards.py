@@ -24,7 +24,7 @@ class BoardsProjection(Projection):
     """
 
     name = "boards"
-    handles = frozenset(ev.registry.classes)
+    handles = ev.BOARD_EVENTS
 
     def __init__(self, source: EventFeed, capacity: int = 256) -> None:
         self.source = source

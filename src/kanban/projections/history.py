@@ -46,7 +46,7 @@ class NameBook:
 
 class HistoryProjection(Projection):
     name = "history"
-    handles = frozenset(ev.registry.classes)
+    handles = ev.BOARD_EVENTS
 
     def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
         books: dict[str, NameBook] = {}

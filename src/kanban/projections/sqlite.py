@@ -19,8 +19,14 @@ import orjson
 
 from kanban.domain.errors import StorageError
 from kanban.projections.base import BoardRow, HistoryRow, ReadStore, ReadTransaction
+from kanban.projections.sqlite_access import (
+    ACCESS_SCHEMA,
+    ACCESS_TABLES,
+    SQLiteAccessReads,
+    SQLiteAccessWrites,
+)
 
-READ_SCHEMA = 2
+READ_SCHEMA = 3
 
 SCHEMA = """
 CREATE TABLE checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
@@ -54,20 +60,26 @@ CREATE TABLE applied (seq INTEGER PRIMARY KEY);
 """
 
 #: What each projection owns, so that one can be rebuilt alone.
-TABLES = {"boards": ("boards", "cards", "cards_fts"), "history": ("history", "units", "names")}
+TABLES = {
+    "boards": ("boards", "cards", "cards_fts"),
+    "history": ("history", "units", "names"),
+    "access": ACCESS_TABLES,
+}
 #: The out-of-order applier's bookkeeping (distributed mode).
 ORDERING_TABLES = ("meta", "stream_versions", "applied")
 
 HISTORY_COLUMNS = (
     "h.seq, h.version, h.type, h.data, h.actor, h.recorded_at, h.summary, h.undo_of, "
-    "h.redo_of, h.unit_id, coalesce(u.undone, 0) AND h.undo_of IS NULL AND h.redo_of IS NULL"
+    "h.redo_of, h.unit_id, coalesce(u.undone, 0) AND h.undo_of IS NULL AND h.redo_of IS NULL,"
+    " coalesce(p.display_name, h.actor)"
 )
 HISTORY_FROM = (
     "FROM history h LEFT JOIN units u ON u.board_id = h.board_id AND u.unit_id = h.unit_id"
+    " LEFT JOIN users p ON p.user_id = h.actor"
 )
 
 
-class SQLiteReadStore(ReadStore):
+class SQLiteReadStore(SQLiteAccessReads, ReadStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
@@ -93,8 +105,9 @@ class SQLiteReadStore(ReadStore):
             conn.execute("BEGIN IMMEDIATE")
             (again,) = conn.execute("PRAGMA user_version").fetchone()
             if again == 0:
-                for statement in _statements(SCHEMA):
+                for statement in _statements(SCHEMA + ACCESS_SCHEMA):
                     conn.execute(statement)
+                _Transaction(conn).reset_access()
                 conn.execute(f"PRAGMA user_version = {READ_SCHEMA}")
             conn.execute("COMMIT")
         return conn
@@ -134,10 +147,13 @@ class SQLiteReadStore(ReadStore):
     def checkpoints(self) -> dict[str, int]:
         return dict(self._all("SELECT name, seq FROM checkpoints"))
 
-    def boards(self) -> list[dict[str, Any]]:
+    def boards(self, member: str | None = None, everyone: bool = False) -> list[dict[str, Any]]:
+        join = "LEFT JOIN" if everyone or member is None else "JOIN"
         rows = self._all(
-            "SELECT id, title, version, archived, created_at, updated_at FROM boards"
-            " ORDER BY created_at, id"
+            "SELECT b.id, b.title, b.version, b.archived, b.created_at, b.updated_at, m.role"
+            f" FROM boards b {join} members m ON m.board_id = b.id AND m.user_id = ?"
+            " ORDER BY b.created_at, b.id",
+            (member,),
         )
         return [
             {
@@ -147,8 +163,9 @@ class SQLiteReadStore(ReadStore):
                 "archived": bool(a),
                 "created_at": c,
                 "updated_at": u,
+                "role": r,
             }
-            for i, t, v, a, c, u in rows
+            for i, t, v, a, c, u, r in rows
         ]
 
     def board_version(self, board_id: str) -> int | None:
@@ -217,7 +234,7 @@ class SQLiteReadStore(ReadStore):
             self._writer.close()
 
 
-class _Transaction(ReadTransaction):
+class _Transaction(SQLiteAccessWrites, ReadTransaction):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
@@ -233,13 +250,17 @@ class _Transaction(ReadTransaction):
         )
 
     def clear(self, name: str) -> None:
-        for table in TABLES[name]:
-            self.conn.execute(f"DELETE FROM {table}")
+        if name == "access":
+            self.reset_access()
+        else:
+            for table in TABLES[name]:
+                self.conn.execute(f"DELETE FROM {table}")
         self.conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
 
     def clear_all(self) -> None:
         for table in (*TABLES["boards"], *TABLES["history"], *ORDERING_TABLES, "checkpoints"):
             self.conn.execute(f"DELETE FROM {table}")
+        self.reset_access()
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -372,13 +393,14 @@ class _Transaction(ReadTransaction):
 
 
 def _history_item(row: tuple[Any, ...]) -> dict[str, Any]:
-    seq, version, type_, data, actor, at, summary, undo_of, redo_of, unit_id, undone = row
+    seq, version, type_, data, actor, at, summary, undo_of, redo_of, unit_id, undone, name = row
     return {
         "seq": seq,
         "version": version,
         "type": type_,
         "data": orjson.loads(data),
         "actor": actor,
+        "actor_name": name,
         "recorded_at": at,
         "summary": summary,
         "undone": bool(undone),

@@ -12,8 +12,10 @@ from collections import OrderedDict
 
 import orjson
 
+from kanban.domain.commands import SYSTEM_STREAM
 from kanban.domain.errors import BoardNotFound, VersionNotFound
 from kanban.domain.model import SNAPSHOT_SCHEMA, Board
+from kanban.domain.users import Directory
 from kanban.service.codec import decode_all
 from kanban.store.base import Batch, EventFeed, EventStore, Snapshot
 
@@ -26,6 +28,19 @@ class BoardRepository:
         self.capacity = capacity
         self.snapshot_every = snapshot_every
         self._cache: OrderedDict[str, Board] = OrderedDict()
+        self._directory: Directory | None = None
+
+    def directory(self, batch: Batch) -> Directory:
+        """The users and tokens at the system stream's tail (read inside the write lock)."""
+        tail = batch.stream_version(SYSTEM_STREAM)
+        directory = self._directory
+        if directory is None or directory.version > tail:
+            directory = Directory()
+        if directory.version < tail:
+            events = batch.read_stream(SYSTEM_STREAM, directory.version + 1, tail)
+            Directory.fold(decode_all(events), directory)
+        self._directory = directory
+        return directory
 
     def get(self, batch: Batch, board_id: str) -> Board:
         """The board at the stream's current tail (read inside the write lock)."""
@@ -48,9 +63,12 @@ class BoardRepository:
             self._cache.popitem(last=False)
 
     def evict(self, board_id: str) -> None:
+        if board_id == SYSTEM_STREAM:
+            self._directory = None
         self._cache.pop(board_id, None)
 
     def clear(self) -> None:
+        self._directory = None
         self._cache.clear()
 
     def maybe_snapshot(self, batch: Batch, board: Board) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kanban.domain import events as ev
-from kanban.domain.commands import Command, CommandContext, CommandResult
+from kanban.domain.access import Role, authorize
+from kanban.domain.commands import SYSTEM_STREAM, Command, CommandContext, CommandResult
 from kanban.domain.errors import AlreadyExists, ConcurrencyError, IdempotencyConflict
 from kanban.domain.model import Board, RecordedEvent, UnitRef
+from kanban.domain.users import Directory
 from kanban.service import codec
 from kanban.service.repository import BoardRepository
 from kanban.store.base import Batch
@@ -30,8 +32,10 @@ class UnitOfWork:
     def actor(self) -> str:
         return self.ctx.actor
 
-    def board(self, board_id: str) -> Board:
+    def board(self, board_id: str, needed: Role) -> Board:
+        """The board, if the actor's role allows `needed` on it."""
         board = self.boards.get(self.batch, board_id)
+        authorize(board_id, board.members, self.ctx.actor, self.ctx.admin, needed)
         expected = self.ctx.expected_version
         if expected is not None and board.version != expected:
             raise ConcurrencyError(
@@ -39,6 +43,9 @@ class UnitOfWork:
                 "reload it and try again"
             )
         return board
+
+    def directory(self) -> Directory:
+        return self.boards.directory(self.batch)
 
     def unit_events(self, board_id: str, unit: UnitRef) -> list[ev.Event]:
         stored = self.batch.read_stream(board_id, unit.first_version, unit.last_version)
@@ -61,20 +68,9 @@ class UnitOfWork:
         """Append the events, then apply them to the board (a no-op appends nothing)."""
         if not events:
             return CommandResult(board.id, board.version, board.seq)
-        meta = codec.metadata(self.ctx, self.command, undo_of, redo_of)
-        stored = self.batch.append(board.id, board.version, codec.encode(events), meta)
-        self.dirty = board.id
-        for event, row in zip(events, stored, strict=True):
-            record = RecordedEvent(
-                event,
-                row.version,
-                row.seq,
-                self.ctx.actor,
-                self.ctx.command_id,
-                row.recorded_at,
-                undo_of,
-                redo_of,
-            )
+        records = self._append(board.id, board.version, events, undo_of, redo_of)
+        for record in records:
+            event = record.event
             if isinstance(event, ev.BoardCreated):
                 board = Board.fold([record])
             else:
@@ -90,8 +86,47 @@ class UnitOfWork:
             created,
             appended=len(events),
             unit_id=unit,
-            first_seq=stored[0].seq,
+            first_seq=records[0].seq,
         )
+
+    def record_system(self, directory: Directory, events: Sequence[ev.Event]) -> CommandResult:
+        """Append events to the system stream, then apply them to the directory."""
+        if not events:
+            return CommandResult(SYSTEM_STREAM, directory.version, directory.seq)
+        records = self._append(SYSTEM_STREAM, directory.version, events, None, None)
+        Directory.fold(records, directory)
+        return CommandResult(
+            SYSTEM_STREAM,
+            directory.version,
+            directory.seq,
+            appended=len(events),
+            first_seq=records[0].seq,
+        )
+
+    def _append(
+        self,
+        stream_id: str,
+        version: int,
+        events: Sequence[ev.Event],
+        undo_of: str | None,
+        redo_of: str | None,
+    ) -> list[RecordedEvent]:
+        meta = codec.metadata(self.ctx, self.command, undo_of, redo_of)
+        stored = self.batch.append(stream_id, version, codec.encode(events), meta)
+        self.dirty = stream_id
+        return [
+            RecordedEvent(
+                event,
+                row.version,
+                row.seq,
+                self.ctx.actor,
+                self.ctx.command_id,
+                row.recorded_at,
+                undo_of,
+                redo_of,
+            )
+            for event, row in zip(events, stored, strict=True)
+        ]
 
     def replayed(self) -> CommandResult | None:
         """The stored result when this command id was already handled, else None."""

@@ -157,7 +157,7 @@ class Api:
 
     def as_bob(self, command: Any) -> Any:
         """Dispatch a command as a second user, straight through the command bus."""
-        ctx = CommandContext("bob", str(uuid.uuid4()))
+        ctx = CommandContext("bob", str(uuid.uuid4()), admin=True)
         return runtime(self.client).kanban.bus.dispatch(command, ctx)
 
 

@@ -32,7 +32,15 @@ def test_list_boards(api: Api) -> None:
         (first.id, "One", 1),
         (second.id, "Two", 1),
     ]
-    assert set(boards[0]) == {"id", "title", "version", "archived", "created_at", "updated_at"}
+    assert set(boards[0]) == {
+        "id",
+        "title",
+        "version",
+        "archived",
+        "created_at",
+        "updated_at",
+        "role",
+    }
 
 
 def test_board_has_an_etag_and_answers_304_when_it_matches(client: TestClient, api: Api) -> None:
