@@ -64,6 +64,7 @@ class Kanban:
     #: Publishes the log to Redis (writer with `redis_url`).
     relay: Relay | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
+    clock: Clock = field(default=lambda: utc_now())
 
     @property
     def log(self) -> EventStore:
@@ -144,7 +145,7 @@ def bootstrap(settings: Settings, clock: Clock = utc_now) -> Kanban:
     if settings.redis_url is None:
         projector = Projector(store, read, projections(store))
         bus = CommandBus(store, boards, settings.max_batch, on_commit=projector.wake)
-        return Kanban(settings, store, read, projector, store, boards, bus)
+        return Kanban(settings, store, read, projector, store, boards, bus, clock=clock)
     client = redis_client(settings.redis_url)
     relay = Relay(store, client)
     worker = StreamWorker(
@@ -157,7 +158,9 @@ def bootstrap(settings: Settings, clock: Clock = utc_now) -> Kanban:
         claim_idle_ms=claim_idle_ms(settings),
     )
     bus = CommandBus(store, boards, settings.max_batch, on_commit=relay.wake)
-    return Kanban(settings, store, read, worker, store, boards, bus, relay, [client.close])
+    return Kanban(
+        settings, store, read, worker, store, boards, bus, relay, [client.close], clock=clock
+    )
 
 
 def _query_replica(settings: Settings) -> Kanban:

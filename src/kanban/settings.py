@@ -30,6 +30,17 @@ class Settings(BaseSettings):
         description="The admin's API token. When unset, one is generated at first start "
         "and kept in the data dir (mode 0600).",
     )
+    session_ttl: float = Field(
+        14 * 24 * 3600.0,
+        gt=0,
+        description="Seconds a web sign-in lasts before its session cookie stops working.",
+    )
+    signin_attempts: int = Field(
+        5,
+        ge=1,
+        description="Failed sign-ins allowed per user name in 5 minutes (four times as "
+        "many per client address); then 429 until the window passes.",
+    )
     min_seq_timeout: float = Field(
         5.0, gt=0, description="Seconds a query with min_seq waits for the read models."
     )

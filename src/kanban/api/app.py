@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from kanban import __version__
 from kanban.api import problems
-from kanban.api.auth import load_admin_token
+from kanban.api.auth import Authenticator, load_admin_token
 from kanban.api.deps import Runtime, ViewCache
 from kanban.api.forward import ForwardToWriter
 from kanban.api.live import Watermark
@@ -24,11 +24,15 @@ from kanban.api.routers import (
     columns,
     events,
     history,
+    members,
     search,
+    session,
     stream,
     system,
+    users,
     web,
 )
+from kanban.api.throttle import SignInThrottle
 from kanban.bootstrap import bootstrap
 from kanban.distributed.observe import distributed_stats, probe_client
 from kanban.settings import Settings
@@ -63,7 +67,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             probe = probe_client(settings.redis_url)
             distributed = partial(distributed_stats, probe, kanban.log, relay=kanban.relay)
         metrics = Metrics(kanban.projector.status, distributed)
-        app.state.runtime = Runtime(kanban, token, watermark, metrics, ViewCache())
+        app.state.runtime = Runtime(
+            kanban,
+            token,
+            watermark,
+            metrics,
+            ViewCache(),
+            Authenticator(token, kanban.read, kanban.clock),
+            SignInThrottle(settings.signin_attempts, 4 * settings.signin_attempts),
+        )
         app.state.shutdown = watermark.close
         try:
             yield
@@ -81,7 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Kanban", version=__version__, description=DESCRIPTION.strip(), lifespan=lifespan
     )
     problems.install(app)
-    for router in (boards, columns, cards, history, stream, search, events, admin, system):
+    routers = (boards, columns, cards, members, history, stream, search, events, users, session)
+    for router in (*routers, admin, system):
         app.include_router(router.router)
     web.install(app)
 

@@ -1,15 +1,31 @@
-"""The admin token: from KANBAN_ADMIN_TOKEN, or generated once into the data dir."""
+"""Who is calling: the admin token, API tokens, and web sessions.
+
+The admin token (KANBAN_ADMIN_TOKEN, or generated once into the data dir)
+signs in as the built-in user `admin`. Every other token or session is
+checked against the access read model, which the log feeds: a revocation is
+an event, and once it is projected the token stops working, on open live
+streams too (they re-check on every event).
+"""
 
 from __future__ import annotations
 
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from kanban.domain.errors import Unauthenticated
+from kanban.domain.users import ADMIN_ID
+from kanban.projections.base import AccessReads, UserRow
+from kanban.service import credentials
+from kanban.store.codec import format_time
+
 TOKEN_FILE = "admin-token"
-ADMIN = "admin"
+SESSION_COOKIE = "kanban_session"
+CSRF_HEADER = "X-CSRF-Token"
 
 
 @dataclass(frozen=True)
@@ -41,3 +57,62 @@ def load_admin_token(configured: str | None, data_dir: Path) -> AdminToken:
     with os.fdopen(fd, "w") as f:
         f.write(token + "\n")
     return AdminToken(token, path, True)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller."""
+
+    user_id: str
+    name: str
+    display_name: str
+    admin: bool
+    #: The token or session that authenticated the call (None: the admin token).
+    token_id: str | None = None
+    #: "admin-token", "api" (a bearer token) or "session" (the web cookie).
+    via: str = "api"
+
+    @classmethod
+    def of(cls, user: UserRow, token_id: str | None, via: str) -> Principal:
+        return cls(user.user_id, user.name, user.display_name, user.admin, token_id, via)
+
+
+class Authenticator:
+    """Turns a presented token into a Principal, or refuses it."""
+
+    def __init__(
+        self, admin_token: AdminToken, access: AccessReads, clock: Callable[[], datetime]
+    ) -> None:
+        self.admin_token = admin_token
+        self.access = access
+        self.clock = clock
+
+    def authenticate(self, presented: str, via: str) -> Principal:
+        if via == "api" and self.admin_token.matches(presented):
+            admin = self.access.user(ADMIN_ID)
+            display = admin.display_name if admin else "Administrator"
+            return Principal(ADMIN_ID, "admin", display, True, None, "admin-token")
+        parts = credentials.split_token(presented)
+        token = self.access.token(parts[0]) if parts else None
+        secret = parts[1] if parts else presented
+        # Hash and compare even for an unknown id: a miss costs what a hit costs.
+        matches = credentials.secret_matches(secret, token.token_hash if token else None)
+        if token is None or not matches or token.kind != via:
+            raise Unauthenticated("the token is not valid")
+        if token.revoked_at is not None:
+            raise Unauthenticated("the token was revoked")
+        if token.expires_at is not None and token.expires_at <= format_time(self.clock()):
+            raise Unauthenticated("the session has expired; sign in again")
+        user = self.access.user(token.user_id)
+        if user is None:
+            raise Unauthenticated("the token's user does not exist")
+        return Principal.of(user, token.token_id, via)
+
+    def still_valid(self, who: Principal) -> bool:
+        """Whether the credentials behind `who` still work (for long-lived streams)."""
+        if who.token_id is None:
+            return True
+        token = self.access.token(who.token_id)
+        if token is None or token.revoked_at is not None:
+            return False
+        return token.expires_at is None or token.expires_at > format_time(self.clock())

@@ -6,19 +6,30 @@ import asyncio
 import re
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from kanban.api.auth import ADMIN, AdminToken
+from kanban.api.auth import CSRF_HEADER, SESSION_COOKIE, AdminToken, Authenticator, Principal
 from kanban.api.live import Watermark
 from kanban.api.metrics import Metrics
+from kanban.api.throttle import SignInThrottle
 from kanban.bootstrap import Kanban
+from kanban.domain.access import Role, authorize
 from kanban.domain.commands import Command, CommandContext, CommandResult
-from kanban.domain.errors import KanbanError, NotYetProjected, ValidationFailed
+from kanban.domain.errors import (
+    CsrfRejected,
+    Forbidden,
+    KanbanError,
+    NotYetProjected,
+    Unauthenticated,
+    ValidationFailed,
+)
+from kanban.service import credentials
 
 _KEY_NAMESPACE = uuid.UUID("3b0f8f8e-0d6e-4b1e-9a55-2f6c6c0e7d21")
 
@@ -50,6 +61,8 @@ class Runtime:
     watermark: Watermark
     metrics: Metrics
     views: ViewCache
+    auth: Authenticator
+    throttle: SignInThrottle
 
 
 def runtime(request: Request) -> Runtime:
@@ -59,22 +72,81 @@ def runtime(request: Request) -> Runtime:
 
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
-bearer = HTTPBearer(auto_error=False, description="The admin token (see KANBAN_ADMIN_TOKEN).")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API token (POST /api/v1/users/{user_id}/tokens) or the admin token.",
+)
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="The web session from POST /api/v1/session; a change (POST, PATCH, PUT, "
+    f"DELETE) also needs the session's CSRF token in the {CSRF_HEADER} header.",
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def actor(
+def authenticate(
+    rt: Runtime,
+    request: Request,
+    token: HTTPAuthorizationCredentials | None,
+    session: str | None,
+) -> Principal:
+    """The caller, from a bearer token or else the session cookie (with CSRF on changes)."""
+    if token is not None:
+        return rt.auth.authenticate(token.credentials, "api")
+    if session:
+        who = rt.auth.authenticate(session, "session")
+        if request.method not in SAFE_METHODS:
+            presented = request.headers.get(CSRF_HEADER, "")
+            if not credentials.csrf_matches(session, presented):
+                raise CsrfRejected(
+                    f"a change made with the session cookie needs the {CSRF_HEADER} header "
+                    "from sign-in (GET /api/v1/session)"
+                )
+        return who
+    raise Unauthenticated("sign in, or send a bearer token")
+
+
+def principal(
     rt: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str:
+    request: Request,
+    token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    session: Annotated[str | None, Depends(session_cookie)],
+) -> Principal:
     """The authenticated user: every event's actor comes from here, never from a body."""
-    if credentials is None or not rt.token.matches(credentials.credentials):
-        raise HTTPException(
-            401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return ADMIN
+    return authenticate(rt, request, token, session)
 
 
-Actor = Annotated[str, Depends(actor)]
+Actor = Annotated[Principal, Depends(principal)]
+
+
+def admin_only(who: Actor) -> Principal:
+    if not who.admin:
+        raise Forbidden("only an admin may do this")
+    return who
+
+
+Admin = Annotated[Principal, Depends(admin_only)]
+
+
+def board_role(needed: Role) -> Callable[..., Principal]:
+    """A dependency: the caller, if their role on the path's board allows `needed`.
+
+    Queries check the access read model; commands are checked again by the
+    writer against the board itself.
+    """
+
+    def check(board_id: str, rt: RuntimeDep, who: Actor) -> Principal:
+        if not who.admin:
+            held = rt.kanban.read.role(board_id, who.user_id)
+            members = {who.user_id: Role(held)} if held else {}
+            authorize(board_id, members, who.user_id, False, needed)
+        return who
+
+    return check
+
+
+Viewer = Annotated[Principal, Depends(board_role(Role.VIEWER))]
 
 
 def command_context(
@@ -96,10 +168,12 @@ def command_context(
     ] = None,
 ) -> CommandContext:
     if idempotency_key:
-        command_id = str(uuid.uuid5(_KEY_NAMESPACE, f"{who}\x00{idempotency_key}"))
+        command_id = str(uuid.uuid5(_KEY_NAMESPACE, f"{who.user_id}\x00{idempotency_key}"))
     else:
         command_id = str(uuid.uuid4())
-    return CommandContext(who, command_id, expected_version=_version_tag(if_match))
+    return CommandContext(
+        who.user_id, command_id, expected_version=_version_tag(if_match), admin=who.admin
+    )
 
 
 Ctx = Annotated[CommandContext, Depends(command_context)]
@@ -149,3 +223,17 @@ async def dispatch(rt: Runtime, command: Command, ctx: CommandContext) -> Comman
     rt.metrics.commands.labels(name, outcome).inc()
     rt.metrics.events.inc(result.appended)
     return result
+
+
+async def settled(rt: Runtime, result: CommandResult) -> None:
+    """Wait until this process's read models hold the command's events.
+
+    Sign-in and permissions are read from the access read model: a new token
+    must work, and a revoked one must fail, on the very next request.
+    """
+    if result.appended and not await rt.watermark.reach(
+        result.seq, rt.kanban.settings.min_seq_timeout
+    ):
+        raise NotYetProjected(
+            f"the change is stored (seq {result.seq}) but not yet in effect; retry shortly"
+        )

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kanban.api.deps import actor, bearer, runtime
+from kanban.api.deps import authenticate, bearer, runtime, session_cookie
 from kanban.domain import errors
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,9 @@ PROBLEM = "application/problem+json"
 #: Status of each error class; the most specific class listed wins.
 STATUS: dict[type[errors.KanbanError], int] = {
     errors.ValidationFailed: 422,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.TooManyAttempts: 429,
     errors.NotFound: 404,
     errors.RuleViolation: 409,
     errors.ConcurrencyError: 412,
@@ -40,17 +43,22 @@ PATH_PARAM = {
     errors.ColumnNotFound: "column_id",
     errors.CardNotFound: "card_id",
     errors.VersionNotFound: "board_id",
+    errors.UserNotFound: "user_id",
+    errors.TokenNotFound: "token_id",
+    errors.MemberNotFound: "user_id",
 }
 
 TITLES = {
     400: "Bad request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
     412: "Precondition failed",
     413: "Content too large",
     422: "Unprocessable content",
+    429: "Too many requests",
     500: "Internal error",
     503: "Service unavailable",
 }
@@ -84,7 +92,13 @@ async def kanban_error(request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, Any] = {}
     if isinstance(exc, errors.UndoConflict) and exc.later is not None:
         extra["later_change"] = exc.later
-    headers = {"Retry-After": "1"} if status == 503 else None
+    headers = None
+    if status == 503:
+        headers = {"Retry-After": "1"}
+    elif isinstance(exc, errors.TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
+    elif status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
     if status >= 500:
         log.error("%s: %s", type(exc).__name__, exc.message)
     return problem(status, exc.kind, exc.message, headers, **extra)
@@ -109,12 +123,13 @@ async def _unauthorized(request: Request) -> JSONResponse | None:
     FastAPI parses a JSON body before it resolves dependencies, so a malformed
     body would otherwise be answered (422, with details) before the token is checked.
     """
-    if not request.url.path.startswith("/api/"):
+    if not request.url.path.startswith("/api/") or request.url.path == "/api/v1/session":
         return None
     try:
-        actor(runtime(request), await bearer(request))
-    except StarletteHTTPException as exc:
-        return await http_error(request, exc)
+        session = await session_cookie(request)
+        authenticate(runtime(request), request, await bearer(request), session)
+    except errors.Unauthenticated as exc:
+        return await kanban_error(request, exc)
     return None
 
 

@@ -167,6 +167,9 @@ class BoardSummaryPublic(BaseModel):
     archived: bool
     created_at: str
     updated_at: str
+    role: str | None = Field(
+        description="Your role on the board (null: an admin who is not a member)."
+    )
 
 
 class BoardListPublic(BaseModel):
@@ -178,7 +181,8 @@ class HistoryItemPublic(BaseModel):
     version: int
     type: str
     data: dict[str, Any]
-    actor: str
+    actor: str = Field(description="The user id of who made the change.")
+    actor_name: str = Field(description="Their display name now.")
     recorded_at: str
     summary: str
     undone: bool

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Final
+from typing import ClassVar, Final
 
 #: The stream of users and tokens, beside the boards' streams. Board ids never
 #: start with "$", so it cannot collide with one.
@@ -174,26 +174,28 @@ class RemoveMember(Command):
 
 @dataclass(frozen=True, slots=True)
 class AddUser(Command):
+    """Add a user, with a first API token when `token_id` and `token_hash` are given."""
+
+    SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("password_hash", "token_id", "token_hash")
     user_id: str
     name: str
     display_name: str = ""
     admin: bool = False
     password_hash: str | None = None
+    token_id: str | None = None
+    token_hash: str | None = None
     board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class UpdateUser(Command):
+    """Change a user's display name, admin flag or password (None removes it)."""
+
+    SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("password_hash",)
     user_id: str
     display_name: str | _Unset = UNSET
     admin: bool | _Unset = UNSET
-    board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
-
-
-@dataclass(frozen=True, slots=True)
-class SetPassword(Command):
-    user_id: str
-    password_hash: str | None
+    password_hash: str | _Unset | None = UNSET
     board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
 
 
@@ -201,6 +203,7 @@ class SetPassword(Command):
 class IssueToken(Command):
     """Record a new API token or web session for a user (its secret's hash only)."""
 
+    SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("token_id", "token_hash", "expires_at")
     user_id: str
     token_id: str
     token_hash: str
@@ -218,7 +221,7 @@ class RevokeToken(Command):
 
 
 #: Commands on the system stream, answered by the directory of users.
-SYSTEM_COMMANDS: Final = (AddUser, UpdateUser, SetPassword, IssueToken, RevokeToken)
+SYSTEM_COMMANDS: Final = (AddUser, UpdateUser, IssueToken, RevokeToken)
 
 
 @dataclass(frozen=True, slots=True)

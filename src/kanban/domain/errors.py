@@ -85,7 +85,7 @@ class MemberNotFound(NotFound):
 class Unauthenticated(KanbanError):
     """No valid credentials: a missing, unknown, expired or revoked token or session."""
 
-    kind = "unauthenticated"
+    kind = "unauthorized"
 
 
 class Forbidden(KanbanError):

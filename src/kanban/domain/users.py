@@ -131,7 +131,15 @@ def add_user(d: Directory, c: cmd.AddUser, actor: str, admin: bool) -> list[ev.E
     if c.user_id in d.users:
         raise AlreadyExists(f"user {c.user_id} already exists")
     display = display_name(c.display_name or name)
-    return [ev.UserAdded(c.user_id, name, display, bool(c.admin), _hash(c.password_hash))]
+    added: list[ev.Event] = [
+        ev.UserAdded(c.user_id, name, display, bool(c.admin), _hash(c.password_hash))
+    ]
+    if c.token_id is not None:
+        token_hash = _hash(c.token_hash)
+        if token_hash is None or _token_exists(d, c.token_id):
+            raise ValidationFailed("a user's first token needs a new id and its hash")
+        added.append(ev.TokenIssued(c.user_id, c.token_id, token_hash, "api", "first token"))
+    return added
 
 
 def update_user(d: Directory, c: cmd.UpdateUser, actor: str, admin: bool) -> list[ev.Event]:
@@ -147,15 +155,12 @@ def update_user(d: Directory, c: cmd.UpdateUser, actor: str, admin: bool) -> lis
         if user.id == ADMIN_ID:
             raise ValidationFailed("the built-in admin stays an admin")
         flag = bool(c.admin)
-    if display is None and flag is None:
-        return []
-    return [ev.UserUpdated(user.id, display, flag)]
-
-
-def set_password(d: Directory, c: cmd.SetPassword, actor: str, admin: bool) -> list[ev.Event]:
-    user = _user(d, c.user_id)
-    _self_or_admin(user, actor, admin)
-    return [ev.PasswordChanged(user.id, _hash(c.password_hash))]
+    out: list[ev.Event] = []
+    if display is not None or flag is not None:
+        out.append(ev.UserUpdated(user.id, display, flag))
+    if c.password_hash is not cmd.UNSET:
+        out.append(ev.PasswordChanged(user.id, _hash(c.password_hash)))
+    return out
 
 
 def issue_token(d: Directory, c: cmd.IssueToken, actor: str, admin: bool) -> list[ev.Event]:
@@ -163,7 +168,7 @@ def issue_token(d: Directory, c: cmd.IssueToken, actor: str, admin: bool) -> lis
     _self_or_admin(user, actor, admin)
     if c.kind not in TOKEN_KINDS:
         raise ValidationFailed(f"token kind must be one of {', '.join(TOKEN_KINDS)}")
-    if any(c.token_id in u.tokens for u in d.users.values()):
+    if _token_exists(d, c.token_id):
         raise AlreadyExists(f"token {c.token_id} already exists")
     label = c.label.strip()
     if len(label) > MAX_LABEL:
@@ -189,7 +194,6 @@ DIRECTORY_DECISIONS: dict[
 ] = {
     cmd.AddUser: add_user,
     cmd.UpdateUser: update_user,
-    cmd.SetPassword: set_password,
     cmd.IssueToken: issue_token,
     cmd.RevokeToken: revoke_token,
 }
@@ -223,6 +227,10 @@ def _hash(value: str | None) -> str | None:
     if not isinstance(value, str) or not value or len(value) > 500:
         raise ValidationFailed("a secret's hash must be a non-empty string")
     return value
+
+
+def _token_exists(d: Directory, token_id: str) -> bool:
+    return any(token_id in u.tokens for u in d.users.values())
 
 
 def _user(d: Directory, user_id: str) -> User:

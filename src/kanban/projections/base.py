@@ -232,7 +232,8 @@ class ReadStore(AccessReads):
         """Oldest first, seq > after_seq."""
 
     @abstractmethod
-    def search(self, query: str, limit: int) -> list[dict[str, Any]]: ...
+    def search(self, query: str, limit: int, member: str | None = None) -> list[dict[str, Any]]:
+        """Cards matching every word, best first (only `member`'s boards when given)."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -212,17 +212,21 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         )
         return [_history_item(row) for row in rows]
 
-    def search(self, query: str, limit: int) -> list[dict[str, Any]]:
+    def search(self, query: str, limit: int, member: str | None = None) -> list[dict[str, Any]]:
         terms = re.findall(r"\w+", query)
         if not terms:
             return []
         # Each word as a quoted prefix term: user input never reaches FTS syntax.
         match = " ".join(f'"{t}"*' for t in terms)
+        mine, args = "", [match]
+        if member is not None:
+            mine = " JOIN members m ON m.board_id = c.board_id AND m.user_id = ?"
+            args.insert(0, member)
         rows = self._all(
             "SELECT c.body, snippet(cards_fts, -1, '[', ']', '...', 12) FROM cards_fts"
-            " JOIN cards c ON c.id = cards_fts.rowid WHERE cards_fts MATCH ?"
+            f" JOIN cards c ON c.id = cards_fts.rowid{mine} WHERE cards_fts MATCH ?"
             " ORDER BY rank LIMIT ?",
-            (match, limit),
+            (*args, limit),
         )
         return [{**orjson.loads(body), "snippet": snippet} for body, snippet in rows]
 

@@ -56,11 +56,20 @@ def decode_all(stored: Iterable[StoredEvent]) -> list[RecordedEvent]:
 
 def command_hash(command: Command) -> str:
     """A fingerprint of the command's payload, to tell a retry from a reuse."""
-    payload = {f.name: getattr(command, f.name) for f in fields(command)}
+    # A fresh secret's hash differs on every try: only whether one was given counts.
+    secret = getattr(command, "SECRET_FIELDS", ())
+    payload = {
+        f.name: _given(getattr(command, f.name)) if f.name in secret else getattr(command, f.name)
+        for f in fields(command)
+    }
     raw = orjson.dumps(
         {"type": type(command).__name__, **payload}, default=str, option=orjson.OPT_SORT_KEYS
     )
     return hashlib.sha256(raw).hexdigest()
+
+
+def _given(value: object) -> object:
+    return "<given>" if isinstance(value, str) else value
 
 
 def metadata(

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from kanban.api.deps import Actor, RuntimeDep
+from kanban.api.deps import Admin, RuntimeDep
 from kanban.api.problems import responses
 from kanban.backup import format as backup_format
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=responses(401, 422, 503))
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=responses(401, 403, 422, 503))
 MAX_SEQ = 2**63 - 1
 
 
@@ -29,7 +29,7 @@ MAX_SEQ = 2**63 - 1
 )
 async def backup(
     rt: RuntimeDep,
-    who: Actor,
+    who: Admin,
     since: Annotated[
         int,
         Query(

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 
 from kanban.api import schemas
-from kanban.api.deps import Actor, Ctx, MinSeq, RuntimeDep, dispatch
+from kanban.api.deps import Actor, Ctx, MinSeq, RuntimeDep, Viewer, dispatch
 from kanban.api.problems import responses
 from kanban.domain import commands as cmd
 from kanban.domain.errors import BoardNotFound, ValidationFailed, VersionNotFound
@@ -33,9 +33,9 @@ async def create_board(body: schemas.BoardCreate, rt: RuntimeDep, ctx: Ctx) -> s
     "", response_model=schemas.BoardListPublic, dependencies=[MinSeq], responses=responses(503)
 )
 async def list_boards(rt: RuntimeDep, who: Actor) -> Response:
-    return Response(
-        orjson.dumps({"boards": rt.kanban.read.boards()}), media_type="application/json"
-    )
+    """The boards you are a member of, with your role (an admin sees every board)."""
+    boards = rt.kanban.read.boards(who.user_id, everyone=who.admin)
+    return Response(orjson.dumps({"boards": boards}), media_type="application/json")
 
 
 @router.get(
@@ -47,7 +47,7 @@ async def list_boards(rt: RuntimeDep, who: Actor) -> Response:
 async def get_board(
     board_id: str,
     rt: RuntimeDep,
-    who: Actor,
+    who: Viewer,
     include_archived: bool = False,
     version: Annotated[
         int | None, Query(ge=1, le=schemas.MAX_INT, description="The board as it was then.")

@@ -6,7 +6,7 @@ import orjson
 from fastapi import APIRouter, Response
 
 from kanban.api import schemas
-from kanban.api.deps import Actor, Ctx, MinSeq, RuntimeDep, dispatch
+from kanban.api.deps import Ctx, MinSeq, RuntimeDep, Viewer, dispatch
 from kanban.api.problems import responses
 from kanban.domain import commands as cmd
 from kanban.domain.errors import CardNotFound
@@ -46,7 +46,7 @@ async def add_card(
     dependencies=[MinSeq],
     responses=responses(404, 503),
 )
-async def get_card(board_id: str, card_id: str, rt: RuntimeDep, who: Actor) -> Response:
+async def get_card(board_id: str, card_id: str, rt: RuntimeDep, who: Viewer) -> Response:
     card = rt.kanban.read.card(board_id, card_id)
     if card is None:
         raise CardNotFound(f"card {card_id} does not exist on board {board_id}")

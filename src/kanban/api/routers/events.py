@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Query, Response
 
 from kanban.api import schemas
-from kanban.api.deps import Actor, RuntimeDep
+from kanban.api.deps import Admin, RuntimeDep, Viewer
 from kanban.api.problems import responses
 from kanban.feed.wire import to_wire
 from kanban.store.base import StoredEvent
@@ -20,7 +20,7 @@ MAX_SEQ = 2**63 - 1
 @router.get("/events", response_model=schemas.FeedPublic)
 async def events(
     rt: RuntimeDep,
-    who: Actor,
+    who: Admin,
     after: Annotated[int, Query(ge=0, le=MAX_SEQ, description="Events with a larger seq.")] = 0,
     limit: Annotated[int, Query(ge=0, le=5000)] = 500,
 ) -> Response:
@@ -36,7 +36,7 @@ async def events(
 async def board_events(
     board_id: str,
     rt: RuntimeDep,
-    who: Actor,
+    who: Viewer,
     from_version: Annotated[int, Query(ge=1, le=MAX_SEQ)] = 1,
     to_version: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
 ) -> Response:

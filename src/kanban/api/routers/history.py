@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter, Query, Response
 
 from kanban.api import schemas
-from kanban.api.deps import Actor, MinSeq, RuntimeDep
+from kanban.api.deps import MinSeq, RuntimeDep, Viewer
 from kanban.api.problems import responses
 from kanban.domain.errors import BoardNotFound, ValidationFailed
 
@@ -24,7 +24,7 @@ router = APIRouter(
 async def history(
     board_id: str,
     rt: RuntimeDep,
-    who: Actor,
+    who: Viewer,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     card_id: Annotated[str | None, Query(max_length=100)] = None,

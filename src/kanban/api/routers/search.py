@@ -21,5 +21,6 @@ async def search(
     q: Annotated[str, Query(min_length=1, max_length=200, description="Words to find.")],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
-    items = rt.kanban.read.search(q, limit)
+    # Only cards of boards the caller belongs to (an admin's search covers every board).
+    items = rt.kanban.read.search(q, limit, None if who.admin else who.user_id)
     return Response(orjson.dumps({"items": items}), media_type="application/json")

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Header
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from kanban.api.deps import Actor, Runtime, RuntimeDep
+from kanban.api.auth import Principal
+from kanban.api.deps import Runtime, RuntimeDep, Viewer
 from kanban.api.problems import responses
 from kanban.domain.errors import BoardNotFound
 
@@ -29,26 +30,29 @@ PAGE = 500
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
             "description": "`id:` seq, `event:` type, `data:` {seq, version, type, "
             "summary, data}; `: heartbeat` comments; `event: reset` when the stream "
-            "cannot resume from Last-Event-ID (refetch the board).",
+            "cannot resume from Last-Event-ID (refetch the board); `event: revoked`, then "
+            "the end, when your token or session is revoked or you leave the board.",
         }
     },
 )
 async def stream(
     board_id: str,
     rt: RuntimeDep,
-    who: Actor,
+    who: Viewer,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     if rt.kanban.read.board_version(board_id) is None:
         raise BoardNotFound(f"board {board_id} does not exist")
     return StreamingResponse(
-        _events(rt, board_id, last_event_id),
+        _events(rt, board_id, who, last_event_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _events(rt: Runtime, board_id: str, last_event_id: str | None) -> AsyncIterator[bytes]:
+async def _events(
+    rt: Runtime, board_id: str, who: Principal, last_event_id: str | None
+) -> AsyncIterator[bytes]:
     read, watermark = rt.kanban.read, rt.watermark
     # A replica asks the writer for the head over HTTP: keep that off the loop.
     after, reset = await run_in_threadpool(_resume_point, rt, last_event_id)
@@ -57,6 +61,11 @@ async def _events(rt: Runtime, board_id: str, last_event_id: str | None) -> Asyn
         yield b"event: reset\ndata: {}\n\n"
     while not watermark.closing.is_set():
         seen = watermark.seq
+        # A revocation or a removal is an event too, so it wakes this loop: the
+        # stream ends as soon as the credentials or the membership are gone.
+        if not await run_in_threadpool(_still_allowed, rt, board_id, who):
+            yield b"event: revoked\ndata: {}\n\n"
+            return
         items = read.history_after(board_id, after, PAGE)
         for item in items:
             data = {k: item[k] for k in ("seq", "version", "type", "summary", "data")}
@@ -85,3 +94,9 @@ def _resume_point(rt: Runtime, last_event_id: str | None) -> tuple[int, bool]:
     if seq < 0 or seq > rt.kanban.feed.head_seq():
         return now, True
     return seq, False
+
+
+def _still_allowed(rt: Runtime, board_id: str, who: Principal) -> bool:
+    if not rt.auth.still_valid(who):
+        return False
+    return who.admin or rt.kanban.read.role(board_id, who.user_id) is not None

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kanban.api import schemas
-from kanban.api.deps import Actor, RuntimeDep
+from kanban.api.deps import Admin, RuntimeDep
 from kanban.api.problems import responses
 
 router = APIRouter(tags=["system"])
@@ -61,9 +61,9 @@ async def metrics(rt: RuntimeDep) -> Response:
     "/api/v1/projections",
     response_model=schemas.ProjectionsPublic,
     tags=["system"],
-    responses=responses(401),
+    responses=responses(401, 403),
 )
-async def projections(rt: RuntimeDep, who: Actor) -> schemas.ProjectionsPublic:
+async def projections(rt: RuntimeDep, who: Admin) -> schemas.ProjectionsPublic:
     return schemas.ProjectionsPublic(projections=_projections(rt))
 
 
