@@ -314,6 +314,26 @@ def test_a_query_replica_answers_like_the_writer_and_forwards_commands(
             assert message.event == "BoardRenamed"
             assert message.json()["version"] == renamed["version"]
 
+        # Users are events too: a user added on the writer signs in at the replica,
+        # sees only the board shared with them, and a revocation reaches the replica.
+        made = writer.post("/api/v1/users", json={"name": "rita", "password": "replica pw"})
+        assert made.status_code == 201, made.text
+        rita, token = made.json()["user_id"], made.json()["token"]
+        grant = {"user_id": rita, "role": "viewer"}
+        shared = ok(writer.post(f"/api/v1/boards/{board_id}/members", json=grant))
+        with replica.client(token) as as_rita:
+            mine = ok(as_rita.get("/api/v1/boards", params={"min_seq": shared["seq"]}))
+            assert [(b["id"], b["role"]) for b in mine["boards"]] == [(board_id, "viewer")]
+            assert as_rita.get(f"/api/v1/boards/{other_id}").status_code == 404
+            tokens = ok(as_rita.get(f"/api/v1/users/{rita}/tokens"))["tokens"]
+            revoked = as_rita.delete(f"/api/v1/users/{rita}/tokens/{tokens[0]['token_id']}")
+            assert revoked.status_code == 204, revoked.text  # forwarded to the writer
+            eventually(
+                lambda: as_rita.get("/api/v1/users/me").status_code == 401,
+                10,
+                "the replica refusing a token revoked on the writer",
+            )
+
     assert_equals_fold(replica.data_dir / "read.db", cluster.log)
     assert_equals_fold(cluster.writer.data_dir / "read.db", cluster.log)
     assert not (replica.data_dir / "events.db").exists()  # the replica has no log

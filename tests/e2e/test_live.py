@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from .conftest import Server, ServerFactory, add_card, make_board, ok
-from .sse import stream
+from .sse import StreamEnded, stream
 
 
 def test_live_stream_shows_changes_resumes_and_resets(make_server: ServerFactory) -> None:
@@ -58,3 +59,43 @@ def test_live_stream_shows_changes_resumes_and_resets(make_server: ServerFactory
         with httpx.Client(base_url=server.url, timeout=5) as anonymous:
             response = anonymous.get(f"/api/v1/boards/{board_id}/stream")
             assert response.status_code == 401
+
+
+def test_a_revoked_token_or_a_removed_member_loses_an_open_stream_at_once(
+    make_server: ServerFactory,
+) -> None:
+    # A long heartbeat: the stream must end because of the revocation, not a timer.
+    server: Server = make_server(heartbeat="60").start()
+    with server.client() as admin:
+        board_id, _ = make_board(admin, "Shared", [("To do", None)])
+        users = {}
+        for name in ("vera", "wes"):
+            made = ok(admin.post("/api/v1/users", json={"name": name}))
+            users[name] = (made["user_id"], made["token"])
+            grant = {"user_id": made["user_id"], "role": "viewer"}
+            ok(admin.post(f"/api/v1/boards/{board_id}/members", json=grant))
+        vera_id, vera_token = users["vera"]
+        wes_id, wes_token = users["wes"]
+
+        # Revoking the token a stream was opened with ends that stream.
+        with server.client(vera_token) as vera, stream(vera, board_id) as events:
+            (token,) = ok(vera.get(f"/api/v1/users/{vera_id}/tokens"))["tokens"]
+            gone = admin.delete(f"/api/v1/users/{vera_id}/tokens/{token['token_id']}")
+            assert gone.status_code == 204
+            (revoked,) = events.events(1, timeout=5)
+            assert revoked.event == "revoked"
+            with pytest.raises(StreamEnded):
+                events.events(1, timeout=5)
+
+        # Removing a member from the board ends their stream too; others keep theirs.
+        with (
+            server.client(wes_token) as wes,
+            stream(wes, board_id) as wes_events,
+            stream(admin, board_id) as admin_events,
+        ):
+            removed = ok(admin.delete(f"/api/v1/boards/{board_id}/members/{wes_id}"))
+            (revoked,) = wes_events.events(1, timeout=5)
+            assert revoked.event == "revoked"
+            (seen,) = admin_events.events(1, timeout=5)
+            assert (seen.event, seen.id) == ("MemberRemoved", str(removed["seq"]))
+            assert wes.get(f"/api/v1/boards/{board_id}").status_code == 404

@@ -103,6 +103,7 @@ def test_deleting_the_read_database_changes_no_answer(server: Server) -> None:
     assert {p["name"]: (p["checkpoint"], p["lag"]) for p in status} == {
         "boards": (head, 0),
         "history": (head, 0),
+        "access": (head, 0),
     }
     assert after.keys() == before.keys()
     for key in before:

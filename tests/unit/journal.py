@@ -36,6 +36,10 @@ class Journal:
             verb = "undo" if is_undo else "redo"
             events = compensate(self.board, actor, unit, unit_events, verb)
             undo_of, redo_of = (unit.unit_id, None) if is_undo else (None, unit.unit_id)
+        elif isinstance(command, cmd.SetMember):
+            events = decide.set_member(self.board, command, command.user_id)
+        elif isinstance(command, cmd.RemoveMember):
+            events = decide.remove_member(self.board, command, command.user_id)
         else:
             events = DECISIONS[type(command)](self.board, command)
         command_id = f"cmd-{next(self._ids)}"
