@@ -14,6 +14,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 import redis
@@ -333,6 +334,22 @@ def test_a_query_replica_answers_like_the_writer_and_forwards_commands(
                 10,
                 "the replica refusing a token revoked on the writer",
             )
+
+        # Web sign-in through the replica: the writer issues the session, the replica
+        # hands its cookie back, and never passes one caller's cookie to another.
+        with httpx.Client(base_url=replica.url, timeout=10) as browser:
+            signed = browser.post(
+                "/api/v1/session", json={"name": "rita", "password": "replica pw"}
+            )
+            assert signed.status_code == 200, signed.text
+            assert "kanban_session" in browser.cookies
+            csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+            eventually(lambda: browser.get("/api/v1/boards").status_code == 200, 10, "session")
+            card = {"column_id": columns[0], "title": "By cookie"}
+            refused = browser.post(f"/api/v1/boards/{board_id}/cards", json=card, headers=csrf)
+            assert refused.status_code == 403  # a viewer, checked by the writer
+        with httpx.Client(base_url=replica.url, timeout=10) as stranger:
+            assert stranger.post("/api/v1/boards", json={"title": "x"}).status_code == 401
 
     assert_equals_fold(replica.data_dir / "read.db", cluster.log)
     assert_equals_fold(cluster.writer.data_dir / "read.db", cluster.log)

@@ -8,6 +8,7 @@ come back as the writer answered. The token is checked by the writer.
 from __future__ import annotations
 
 import re
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -19,6 +20,9 @@ from kanban.api.problems import PROBLEM
 #: Request headers worth passing on (hop-by-hop ones and Host are not).
 PASSED = {
     b"authorization",
+    b"cookie",
+    b"x-csrf-token",
+    b"user-agent",
     b"content-type",
     b"idempotency-key",
     b"if-match",
@@ -26,7 +30,7 @@ PASSED = {
     b"if-none-match",
     b"last-event-id",
 }
-RETURNED = {"content-type", "etag", "retry-after", "www-authenticate", "location"}
+RETURNED = {"content-type", "etag", "retry-after", "www-authenticate", "location", "set-cookie"}
 LOG_READS = re.compile(r"^/api/v1/(events|boards/[^/]+/events)$")
 BOARD = re.compile(r"^/api/v1/boards/[^/]+$")
 PAST = re.compile(rb"(^|&)(version|at)=")
@@ -37,7 +41,12 @@ class ForwardToWriter:
         self, app: ASGIApp, writer_url: str, state: Any = None, timeout: float = 30.0
     ) -> None:
         self.app = app
-        self.client = httpx.AsyncClient(base_url=writer_url.rstrip("/"), timeout=timeout)
+        # One client serves every caller: it must never keep a cookie (a session
+        # cookie kept from one caller's sign-in would be sent with the next request).
+        no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+        self.client = httpx.AsyncClient(
+            base_url=writer_url.rstrip("/"), timeout=timeout, cookies=no_cookies
+        )
         if state is not None:
             state.forward_client = self.client  # closed by the app's lifespan
 
@@ -86,7 +95,9 @@ class ForwardToWriter:
             )
             return
         kept = [
-            (k.encode(), v.encode()) for k, v in answer.headers.items() if k.lower() in RETURNED
+            (k.encode(), v.encode())
+            for k, v in answer.headers.multi_items()
+            if k.lower() in RETURNED
         ]
         await _send(send, answer.status_code, kept, answer.content)
 
