@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         description="Failed sign-ins allowed per user name in 5 minutes (four times as "
         "many per client address); then 429 until the window passes.",
     )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Comma-separated proxy addresses (or *) whose X-Forwarded-For names "
+        "the client, e.g. an ingress controller's; sign-in throttling counts by that address.",
+    )
     min_seq_timeout: float = Field(
         5.0, gt=0, description="Seconds a query with min_seq waits for the read models."
     )

@@ -84,7 +84,15 @@ def serve(
             super().handle_exit(sig, frame)
 
     config = uvicorn.Config(
-        api, host=settings.host, port=settings.port, timeout_graceful_shutdown=10, log_level="info"
+        api,
+        host=settings.host,
+        port=settings.port,
+        timeout_graceful_shutdown=10,
+        log_level="info",
+        # Behind a proxy, the client address (which sign-in throttling counts by)
+        # comes from X-Forwarded-For, trusted only from these addresses.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     # uvicorn re-raises SIGTERM after its graceful shutdown; with this no-op as
     # the handler to restore, a clean shutdown exits 0 instead of 143.
