@@ -71,6 +71,11 @@ class ForwardToWriter:
             if not message.get("more_body"):
                 break
         headers = [(k, v) for k, v in scope["headers"] if k.lower() in PASSED]
+        client = scope.get("client")
+        if client:
+            # The caller's address, for the writer's sign-in throttling (it trusts the
+            # header only from KANBAN_FORWARDED_ALLOW_IPS).
+            headers.append((b"x-forwarded-for", client[0].encode()))
         try:
             answer = await self.client.request(
                 scope["method"],
