@@ -113,7 +113,7 @@ class Kanban:
 
 def open_log(settings: Settings, clock: Clock = utc_now) -> EventStore:
     """Just the event log, for tools that read it (no writer thread, no read models)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return SQLiteEventStore.open(settings.log_path, key=settings.log_key_bytes, clock=clock)
 
 

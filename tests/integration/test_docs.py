@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from kanban.cli import app
@@ -13,20 +15,42 @@ from kanban.settings import Settings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 CLI_ONLY_VARIABLES = {"KANBAN_ACTOR"}
-#: Commands that read only the files they are given, as the README says.
-NO_DATA_DIR = {"backup verify"}
+#: Commands that read only the files (or the server) they are given, as the README says.
+NO_DATA_DIR = {"backup verify", "backup pull"}
 
 
 def readme_commands() -> list[list[str]]:
     """Each `kanban ...` command in the README's command table, as its words before options."""
     commands = []
-    for match in re.finditer(r"^\| `kanban ([a-z ]+?)(?: [A-Z\[].*?)?` \|", README, re.M):
+    for match in re.finditer(r"^\| `kanban ([a-z ]+?)(?: [-A-Z\[].*?)?` \|", README, re.M):
         commands.append(match.group(1).split())
     return commands
 
 
 def test_readme_lists_commands() -> None:
     assert len(readme_commands()) >= 5
+
+
+def cli_commands() -> list[str]:
+    """Every command the CLI has, as its words (`users add`), groups left out."""
+    found: list[str] = []
+
+    def walk(command: Any, words: list[str]) -> None:
+        # Typer's own command classes: a group is whatever has subcommands.
+        if getattr(command, "commands", None):
+            for name, sub in command.commands.items():
+                walk(sub, [*words, name])
+        else:
+            found.append(" ".join(words))
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+def test_every_command_is_in_the_readme() -> None:
+    documented = {" ".join(words) for words in readme_commands()}
+    assert {"users add", "users passwd", "users token", "users revoke"} <= set(cli_commands())
+    assert set(cli_commands()) - documented == set()
 
 
 @pytest.mark.parametrize("words", readme_commands(), ids=" ".join)

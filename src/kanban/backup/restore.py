@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kanban.backup.replay import Replay
 from kanban.bootstrap import projections
+from kanban.domain.commands import is_board_stream
 from kanban.domain.errors import RestoreRefused
 from kanban.projections.runner import Projector
 from kanban.projections.sqlite import SQLiteReadStore
@@ -123,7 +124,8 @@ def _replay_into(
             Projector(store, read, projections(store)).rebuild(progress=projected)
         finally:
             read.close()
-        return RestoreReport(count, store.head_seq(), epoch, cut, len(store.streams()))
+        boards = sum(1 for s in store.streams() if is_board_stream(s.stream_id))
+        return RestoreReport(count, store.head_seq(), epoch, cut, boards)
     finally:
         if store is not None:
             store.close()

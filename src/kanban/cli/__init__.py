@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from kanban.cli import backup, boards, log, projections, serve
+from kanban.cli import backup, boards, log, projections, pull, serve, users
 from kanban.cli.common import app
 
-__all__ = ["app", "backup", "boards", "log", "main", "projections", "serve"]
+__all__ = ["app", "backup", "boards", "log", "main", "projections", "pull", "serve", "users"]
 
 
 def main() -> None:

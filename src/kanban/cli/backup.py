@@ -56,6 +56,7 @@ def create(
                 return
             # Mode 0600: a backup holds everything the log holds.
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # a stale .partial from a killed run keeps its own mode
             with os.fdopen(fd, "wb") as f:
                 # The backup's own last seq: the log's head has moved on if writes went on.
                 head = _with_progress(

@@ -12,6 +12,7 @@ from rich.table import Table
 from kanban.bootstrap import Kanban
 from kanban.cli.common import DataDir, _actor, _fail, _log, _open, app, out
 from kanban.domain import commands as cmd
+from kanban.domain.commands import is_board_stream
 from kanban.domain.errors import KanbanError
 from kanban.service.codec import derived_id
 from kanban.service.history import board_history
@@ -79,6 +80,8 @@ def board_list(data_dir: DataDir = None) -> None:
     with _log(data_dir) as store:
         table = Table("board id", "title", "version", "archived")
         for stream in store.streams():
+            if not is_board_stream(stream.stream_id):
+                continue  # users and tokens
             view = load_board(store, stream.stream_id).view()
             table.add_row(view["id"], view["title"], str(view["version"]), str(view["archived"]))
         out.print(table)

@@ -15,6 +15,11 @@ from typing import ClassVar, Final
 SYSTEM_STREAM: Final = "$system"
 
 
+def is_board_stream(stream_id: str) -> bool:
+    """Whether a stream holds a board (system streams start with "$")."""
+    return not stream_id.startswith("$")
+
+
 class _Unset(enum.Enum):
     UNSET = "UNSET"
 

@@ -25,6 +25,7 @@ from kanban.projections.sqlite_access import (
     SQLiteAccessReads,
     SQLiteAccessWrites,
 )
+from kanban.store.sqlite import private_file
 
 READ_SCHEMA = 3
 
@@ -88,6 +89,7 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         self._writer = self._open_writer()
 
     def _open_writer(self) -> sqlite3.Connection:
+        private_file(self.path)
         conn = _connect(self.path)
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         if version not in (0, READ_SCHEMA):
@@ -95,6 +97,7 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
             conn.close()
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            private_file(self.path)
             conn = _connect(self.path)
             version = 0
         _enable_wal(conn)

@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import orjson
 
-from kanban.domain.commands import SYSTEM_STREAM
+from kanban.domain.commands import SYSTEM_STREAM, is_board_stream
 from kanban.domain.errors import BoardNotFound, VersionNotFound
 from kanban.domain.model import SNAPSHOT_SCHEMA, Board
 from kanban.domain.users import Directory
@@ -44,7 +44,7 @@ class BoardRepository:
 
     def get(self, batch: Batch, board_id: str) -> Board:
         """The board at the stream's current tail (read inside the write lock)."""
-        tail = batch.stream_version(board_id)
+        tail = batch.stream_version(board_id) if is_board_stream(board_id) else 0
         if tail == 0:
             raise BoardNotFound(f"board {board_id} does not exist")
         board = self._cache.get(board_id)
@@ -95,6 +95,8 @@ def load_board(
     This is time travel too: every snapshot is kept (they are a cache, safe to
     delete), so any past version costs at most one snapshot interval of events.
     """
+    if not is_board_stream(board_id):
+        raise BoardNotFound(f"board {board_id} does not exist")
     reader = batch if batch is not None else store
     board: Board | None = None
     snapshot = store.load_snapshot(board_id, version)

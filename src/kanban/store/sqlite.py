@@ -9,6 +9,7 @@ reader sees one consistent snapshot and never waits for writers.
 from __future__ import annotations
 
 import hmac
+import os
 import sqlite3
 import threading
 import time
@@ -159,6 +160,8 @@ class SQLiteEventStore(EventStore):
 
     def _connect(self, *, write: bool) -> sqlite3.Connection:
         with self._errors("connecting to the event log"):
+            if write:
+                private_file(self.path)
             # check_same_thread=False: the writer is used by whichever thread
             # holds the lock, and close() closes every thread's reader.
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -553,3 +556,11 @@ class _SQLiteBatch(Batch):
                 SQL_SAVE_SNAPSHOT,
                 (snapshot.stream_id, snapshot.version, snapshot.schema, snapshot.state),
             )
+
+
+def private_file(path: str | Path) -> None:
+    """Create a database file readable by its owner only (SQLite gives its -wal and
+    -shm files the same mode): the log and the read models hold password hashes."""
+    if str(path) != ":memory:" and not os.path.exists(path):
+        with suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
