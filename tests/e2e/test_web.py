@@ -195,22 +195,72 @@ def drag(page: Page, source: Locator, target: Locator) -> None:
     page.mouse.up()
 
 
+PASSWORD = "correct horse battery"
+
+
+def add_user(client: httpx.Client, name: str, display_name: str | None = None) -> Any:
+    """A user who can sign in with PASSWORD (added with the admin token)."""
+    body = {"name": name, "password": PASSWORD, "display_name": display_name or name}
+    return ok(client.post("/api/v1/users", json=body))
+
+
+def password_sign_in(page: Page, name: str, password: str = PASSWORD) -> int:
+    """Sign in on the sign-in page with a name and password; the answer's status."""
+    page.fill("#name", name)
+    page.fill("#password", password)
+    with page.expect_response("**/api/v1/session") as answer:
+        page.get_by_role("button", name="Sign in", exact=True).click()
+    return answer.value.status
+
+
+def signed_in(page: Page, server: Server, name: str, display_name: str) -> None:
+    page.goto(server.url)
+    assert password_sign_in(page, name) == 200
+    expect(page.locator(".boards-page")).to_be_visible()
+    expect(page.locator("#who")).to_have_text(display_name)
+
+
+def add_member(client: httpx.Client, board_id: str, user_id: str, role: str) -> None:
+    body = {"user_id": user_id, "role": role}
+    ok(client.post(f"/api/v1/boards/{board_id}/members", json=body))
+
+
 # --- the tests ----------------------------------------------------------------------
 
 
-def test_sign_in_build_a_board_drag_and_undo(server: Server, web: Web) -> None:
+def test_sign_in_build_a_board_drag_and_undo(make_server: ServerFactory, web: Web) -> None:
+    server = make_server(signin_attempts="2").start()
+    with server.client() as admin:
+        ana = add_user(admin, "ana", "Ana Lima")
     page = web.page()
+    changes: list[dict[str, str]] = []
+    page.on("request", lambda r: r.method != "GET" and changes.append(r.headers))
     page.goto(server.url)
 
-    # Signed out: the sign-in form; a wrong token is refused with a clear message.
+    # Signed out: the sign-in page. A wrong token is refused with a clear message.
+    page.get_by_text("Sign in with an access token").click()
     page.fill("#token", "not-the-token")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in with the token").click()
     expect(page.locator(".sign-in .error")).to_contain_text("did not accept the token")
-    page.fill("#token", server.token or "")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".boards-page .state")).to_have_text(
-        "No boards yet. Create the first one above."
+
+    # A wrong password is refused; after too many the server says how long to wait.
+    assert password_sign_in(page, "ana", "not the password") == 401
+    expect(page.locator(".sign-in .error")).to_have_text("Wrong name or password.")
+    assert [password_sign_in(page, "mallory", "guess guess") for _ in range(3)] == [401, 401, 429]
+    expect(page.locator(".sign-in .error")).to_have_text(
+        re.compile(r"^Too many failed sign-ins\. Wait \d+ (seconds|minutes) and try again\.$")
     )
+
+    # The right password: the board list, and who is signed in. The session is an
+    # HttpOnly cookie the page's scripts cannot read; no bearer token is kept.
+    signed_in(page, server, "ana", "Ana Lima")
+    expect(page.locator(".boards-page .state")).to_contain_text("No boards yet.")
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "kanban_session"]
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Lax"
+    assert "kanban_session" not in page.evaluate("document.cookie")
+    assert page.evaluate("sessionStorage.getItem('kanban.token')") is None
+    changes.clear()
 
     # A board, two columns and two cards, all through the page.
     page.fill(".create-board input", "Launch")
@@ -291,6 +341,31 @@ def test_sign_in_build_a_board_drag_and_undo(server: Server, web: Web) -> None:
         eventually(lambda: _expect(list(api_columns(client, board_id)), ["Doing", "To do"]))
         expect(page.locator("[data-column-id]").first).to_have_attribute("data-column-id", doing)
 
+        # Every change went with the session cookie and its CSRF token, no bearer token.
+        assert changes
+        for headers in changes:
+            assert "authorization" not in headers
+            assert headers.get("x-csrf-token"), headers
+
+        # After a reload the page asks the server for the CSRF token again.
+        page.reload()
+        expect(page.locator(".live-state")).to_have_attribute("data-state", "live")
+        composer = column(page, todo).locator(".composer input")
+        composer.fill("After a reload")
+        composer.press("Enter")
+        eventually(lambda: _expect(api_columns(client, board_id)["To do"], ["After a reload"]))
+        history = ok(client.get(f"/api/v1/boards/{board_id}/history", params={"limit": 1}))
+        assert history["items"][0]["actor_name"] == "Ana Lima"
+
+        # Signing out ends the session on the server too.
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.locator(".sign-in")).to_be_visible()
+        expect(page.locator("#account")).to_be_hidden()
+        tokens = ok(client.get(f"/api/v1/users/{ana['user_id']}/tokens"))["tokens"]
+        assert [t["revoked"] for t in tokens if t["kind"] == "session"] == [True]
+        page.reload()
+        expect(page.locator("#name")).to_be_visible()
+
 
 def _expect(actual: T, wanted: T) -> T:
     assert actual == wanted
@@ -312,7 +387,7 @@ def test_history_and_time_travel(server: Server, web: Web) -> None:
         items = page.locator(".history-panel .history-item")
         expect(items).to_have_count(6)
         expect(items.first.locator(".what")).to_have_text("moved card 'A' from 'To do' to 'Doing'")
-        expect(items.first.locator(".meta")).to_contain_text("admin")
+        expect(items.first.locator(".meta")).to_contain_text("Administrator")
         expect(items.first.locator("time")).to_have_text("just now")
 
         # A version from the list: read-only, as it was, with an obvious way back.
@@ -720,3 +795,196 @@ def test_event_stream_parser(server: Server, web: Web) -> None:
         ], size
         assert got["lastId"] == "9"  # a message cut short is read again on resuming
         assert got["after"] == 3
+
+
+def test_a_viewer_gets_a_read_only_board(server: Server, web: Web) -> None:
+    with server.client() as admin:
+        vera = add_user(admin, "vera", "Vera Viewer")
+        board_id, (todo, doing) = make_board(admin, "Shared", [("To do", None), ("Doing", None)])
+        a = add_card(admin, board_id, todo, "A")["card_id"]
+        make_board(admin, "Not shared", [])
+        add_member(admin, board_id, vera["user_id"], "viewer")
+        page = web.page()
+        sent: list[str] = []
+        page.on("request", lambda r: r.method != "GET" and sent.append(f"{r.method} {r.url}"))
+        signed_in(page, server, "vera", "Vera Viewer")
+        sent.clear()
+
+        # Only the boards she is a member of, with her role; nothing to manage there.
+        item = page.locator(".board-item")
+        expect(item).to_have_count(1)
+        expect(item.locator(".board-link")).to_have_text("Shared")
+        expect(item.locator(".role")).to_have_text("viewer")
+        expect(item.locator("button")).to_have_count(0)
+
+        # The board: read-only. No way to add, edit, drag, rename or undo.
+        item.locator(".board-link").click()
+        expect(page.locator(".live-state")).to_have_attribute("data-state", "live")
+        expect(page.locator(".role-badge")).to_have_text("Viewer · read-only")
+        expect(card(page, a)).to_be_visible()
+        expect(page.locator(".composer, .grip, .add-column, .column-menu")).to_have_count(0)
+        for name in ("Undo", "Redo", "Rename board"):
+            expect(page.get_by_role("button", name=name)).to_have_count(0)
+        drag(page, card(page, a), column(page, doing).locator(".cards"))
+        card(page, a).focus()
+        page.keyboard.press("Alt+ArrowRight")
+        page.keyboard.press("Control+z")
+        expect(column(page, todo).locator(f'[data-card-id="{a}"]')).to_be_visible()
+        card(page, a).click()
+        dialog = page.locator(".card-dialog")
+        expect(dialog.locator("input[name=title]")).to_be_disabled()
+        expect(dialog.get_by_role("button", name="Archive card")).to_have_count(0)
+        expect(dialog.locator(".card-history .who")).to_have_text(["Administrator"])
+        page.keyboard.press("Escape")
+        assert api_columns(admin, board_id) == {"To do": ["A"], "Doing": []}
+        assert sent == []  # nothing was even tried
+
+        # The members: everyone may look, only an owner manage; she may leave.
+        page.get_by_role("button", name="Members").click()
+        members = page.locator(".members-dialog .member")
+        expect(members).to_have_count(2)
+        expect(members.first).to_contain_text("Administrator")
+        expect(members.first.locator(".member-role")).to_have_text("Owner")
+        expect(page.locator(".members-dialog select")).to_have_count(0)
+        expect(page.locator(".members-dialog .add-member")).to_be_hidden()
+        expect(members.last.get_by_role("button", name="Leave")).to_be_visible()
+        page.keyboard.press("Escape")
+
+        # Made an editor (live): the board opens up, and her change is hers.
+        add_member(admin, board_id, vera["user_id"], "editor")
+        expect(page.locator(".role-badge")).to_have_text("Editor")
+        expect(page.get_by_role("button", name="Undo")).to_be_visible()
+        expect(page.get_by_role("button", name="Rename board")).to_have_count(0)
+        composer = column(page, doing).locator(".composer input")
+        composer.fill("By Vera")
+        composer.press("Enter")
+        eventually(lambda: _expect(api_columns(admin, board_id)["Doing"], ["By Vera"]))
+        page.get_by_role("button", name="History").click()
+        expect(page.locator(".history-item").first.locator(".who")).to_have_text("Vera Viewer")
+
+        # Her session revoked elsewhere (by an admin): the open board's stream says so,
+        # and the page goes back to the sign-in page.
+        tokens = ok(admin.get(f"/api/v1/users/{vera['user_id']}/tokens"))["tokens"]
+        (session,) = [t["token_id"] for t in tokens if t["kind"] == "session"]
+        admin.delete(f"/api/v1/users/{vera['user_id']}/tokens/{session}").raise_for_status()
+        expect(page.locator(".sign-in .error")).to_have_text(
+            "Your session has ended. Sign in again."
+        )
+
+
+def test_an_owner_adds_a_member_who_then_sees_the_board(server: Server, web: Web) -> None:
+    with server.client() as admin:
+        ana = add_user(admin, "ana", "Ana Owner")
+        bo = add_user(admin, "bo", "Bo Berg")
+    with server.client(token=ana["token"]) as client:
+        board_id, (todo,) = make_board(client, "Team", [("To do", None)])
+        owner = web.page()
+        signed_in(owner, server, "ana", "Ana Owner")
+        member = web.page()
+        signed_in(member, server, "bo", "Bo Berg")
+        expect(member.locator(".board-item")).to_have_count(0)
+
+        # The owner adds Bo as an editor, picked from the users.
+        owner.goto(f"{server.url}/#/b/{board_id}")
+        expect(owner.locator(".role-badge")).to_have_text("Owner")
+        owner.get_by_role("button", name="Members").click()
+        dialog = owner.locator(".members-dialog")
+        expect(dialog.locator(".member")).to_have_count(1)
+        dialog.locator("select[name=user_id]").select_option(label="Bo Berg (@bo)")
+        dialog.locator("select[name=role]").select_option("editor")
+        dialog.get_by_role("button", name="Add").click()
+        added = dialog.locator(f'.member[data-user-id="{bo["user_id"]}"]')
+        expect(added).to_have_attribute("data-role", "editor")
+        expect(added.get_by_label("Role of Bo Berg")).to_have_value("editor")
+        members = ok(client.get(f"/api/v1/boards/{board_id}/members"))["members"]
+        assert [(m["name"], m["role"]) for m in members] == [("ana", "owner"), ("bo", "editor")]
+
+        # The last owner cannot step down: the dialog says why, nothing changes.
+        dialog.get_by_label("Role of Ana Owner").select_option("viewer")
+        expect(dialog.locator(".error")).to_contain_text("last owner")
+        expect(dialog.get_by_label("Role of Ana Owner")).to_have_value("owner")
+
+        # Bo now sees the board, as an editor, and changes it (with his session).
+        member.reload()
+        entry = member.locator(f'.board-item[data-board-id="{board_id}"]')
+        expect(entry.locator(".role")).to_have_text("editor")
+        expect(entry.get_by_role("button", name="Archive")).to_have_count(0)
+        entry.locator(".board-link").click()
+        expect(member.locator(".live-state")).to_have_attribute("data-state", "live")
+        composer = column(member, todo).locator(".composer input")
+        composer.fill("Bo's card")
+        composer.press("Enter")
+        eventually(lambda: _expect(api_columns(client, board_id)["To do"], ["Bo's card"]))
+        expect(owner.locator(".card-title")).to_have_text(["Bo's card"])
+
+        # Removed by the owner: Bo's open board goes back to his board list, saying why.
+        dialog.get_by_role("button", name="Remove Bo Berg").click()
+        owner.locator("dialog.modal", has_text="Remove Bo Berg").get_by_role(
+            "button", name="Remove"
+        ).click()
+        expect(dialog.locator(".member")).to_have_count(1)
+        expect(member.locator(".toast")).to_contain_text("You no longer have access to “Team”")
+        expect(member.locator(".boards-page")).to_be_visible()
+        expect(member.locator(".board-item")).to_have_count(0)
+
+
+def test_the_token_page_creates_and_revokes_tokens(server: Server, web: Web) -> None:
+    with server.client() as admin:
+        add_user(admin, "tess", "Tess Token")
+    page = web.page()
+    signed_in(page, server, "tess", "Tess Token")
+    page.get_by_role("link", name="Tokens").click()
+
+    # Her first token (from when she was added) and this browser's session.
+    api_tokens = page.locator('.token-section[data-kind="api"] .token-item')
+    expect(api_tokens).to_have_count(1)
+    sessions = page.locator('.token-section[data-kind="session"] .token-item')
+    expect(sessions).to_have_count(1)
+    expect(sessions.locator(".current")).to_have_text("this browser")
+
+    # A new token: shown once, to copy; it works as a bearer token.
+    page.get_by_label("Label of the new token").fill("backup script")
+    page.get_by_role("button", name="Create token").click()
+    shown = page.locator(".token-once")
+    expect(shown).to_contain_text("shown only this once")
+    token = page.locator(".token-value").input_value()
+    assert re.fullmatch(r"kanban_[0-9a-f]{16}_\S+", token)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    shown.get_by_role("button", name="Copy").click()
+    expect(shown.locator(".copy-state")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == token
+    with server.client(token=token) as script:
+        assert ok(script.get("/api/v1/users/me"))["name"] == "tess"
+        expect(api_tokens).to_have_count(2)
+        created = api_tokens.filter(has_text="backup script")
+        token_id = token.split("_")[1]
+        expect(created).to_have_attribute("data-token-id", token_id)
+
+        # Revoked: it stops working at once, and is listed as revoked.
+        created.get_by_role("button", name="Revoke").click()
+        page.locator("dialog.modal").get_by_role("button", name="Revoke").click()
+        expect(api_tokens).to_have_count(1)
+        expect(page.locator(".revoked-tokens summary")).to_have_text("Revoked and expired (1)")
+        assert script.get("/api/v1/users/me").status_code == 401
+
+    # She signs in again elsewhere in this browser: its cookie is a new session now,
+    # so this tab's CSRF token is stale. A change here still goes through: the page
+    # asks the server for the new session's token and sends it again.
+    again = page.context.request.post(
+        f"{server.url}/api/v1/session", data={"name": "tess", "password": PASSWORD}
+    )
+    assert again.ok
+    refused: list[int] = []
+    page.on("response", lambda r: r.request.method == "POST" and refused.append(r.status))
+    page.get_by_label("Label of the new token").fill("second")
+    page.get_by_role("button", name="Create token").click()
+    expect(api_tokens.filter(has_text="second")).to_have_count(1)
+    assert refused == [403, 201]
+    expect(sessions).to_have_count(2)
+
+    # Revoking this browser's own session signs it out.
+    sessions.filter(has=page.locator(".current")).get_by_role("button", name="Revoke").click()
+    page.locator("dialog.modal").get_by_role("button", name="Revoke").click()
+    expect(page.locator(".sign-in .error")).to_contain_text("You revoked the session")
+    page.reload()
+    expect(page.locator("#name")).to_be_visible()

@@ -85,6 +85,19 @@ def test_modules_and_styles_are_served_from_the_package(anonymous: TestClient) -
     assert seen == shipped, "every module is used, and only shipped modules are imported"
 
 
+def test_the_page_loads_whatever_credentials_the_browser_holds(anonymous: TestClient) -> None:
+    """A stale session cookie or a revoked token never keeps the sign-in page away."""
+    with anonymous:
+        anonymous.cookies.set("kanban_session", "kanban_0123456789abcdef_stale")
+        stale = {"Authorization": "Bearer kanban_0123456789abcdef_revoked"}
+        for path in ("/", "/static/app.js", "/static/signin.js", "/static/styles.css"):
+            assert anonymous.get(path, headers=stale).status_code == 200, path
+            assert anonymous.get(path).status_code == 200, path
+        # The API refuses both, so the page shows the sign-in form.
+        assert_problem(anonymous.get("/api/v1/session", headers=stale), 401, "unauthorized")
+        assert_problem(anonymous.get("/api/v1/session"), 401, "unauthorized")
+
+
 def test_no_file_outside_the_web_directory_is_served(anonymous: TestClient) -> None:
     with anonymous:
         for path in ("/static/../routers/web.py", "/static/%2e%2e/app.py", "/static/missing.js"):

@@ -1,5 +1,6 @@
-// The Kanban API over fetch: the bearer token on every request, problem+json
-// errors as ApiError, and read-your-writes (min_seq) after every command.
+// The Kanban API over fetch: the session cookie (with its CSRF token on every
+// change) or a bearer token, problem+json errors as ApiError, and
+// read-your-writes (min_seq) after every command.
 
 import * as session from './session.js';
 
@@ -13,6 +14,7 @@ export class ApiError extends Error {
     this.problem = problem;
     // The stable part of the problem type, e.g. "undo-conflict" or "wip-limit".
     this.kind = String(problem.type || '').split('/').pop();
+    this.retryAfter = null; // seconds, when the server said when to try again (429)
   }
 
   // The board moved on under this change: refresh it and tell the user.
@@ -29,7 +31,10 @@ async function problemOf(response) {
   }
 }
 
-export async function request(method, path, { body, query, version, signal } = {}) {
+// A 401 signs out (back to the sign-in page), except where `anonymous` says
+// the caller expects one (signing in, or asking whether we are signed in).
+export async function request(method, path, options = {}) {
+  const { body, query, version, signal, anonymous = false } = options;
   const url = new URL(BASE + path, location.origin);
   const params = { ...query };
   if (method === 'GET' && lastSeq) params.min_seq = lastSeq;
@@ -39,24 +44,47 @@ export async function request(method, path, { body, query, version, signal } = {
   const headers = { Accept: 'application/json' };
   const bearer = session.token();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  // The session cookie goes by itself; a change made with it must prove it
+  // comes from this page (a form on another site cannot know this token).
+  else if (method !== 'GET' && session.csrf()) headers['X-CSRF-Token'] = session.csrf();
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   // Optimistic concurrency: refuse (412) if the board is no longer the one we saw.
   if (version != null) headers['If-Match'] = `"${version}"`;
   let response;
   try {
     response = await fetch(url, {
-      method, headers, signal, cache: 'no-store',
+      method, headers, signal, cache: 'no-store', credentials: 'same-origin',
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {
     if (error.name === 'AbortError') throw error;
     throw new ApiError(0, { type: '/problems/network', detail: 'Cannot reach the server; check the connection.' });
   }
-  if (response.status === 401) session.signOut('The server did not accept the token. Sign in again.');
-  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  if (response.status === 401 && !anonymous) session.expired();
+  if (!response.ok) {
+    const error = new ApiError(response.status, await problemOf(response));
+    if (error.kind === 'csrf' && !bearer && !options.again) return sessionChanged(() => request(method, path, { ...options, again: true }));
+    const wait = Number(response.headers.get('Retry-After'));
+    if (Number.isFinite(wait) && wait > 0) error.retryAfter = wait;
+    throw error;
+  }
+  if (response.status === 204) return null;
   const data = await response.json();
   if (method !== 'GET' && typeof data.seq === 'number') lastSeq = Math.max(lastSeq, data.seq);
   return data;
+}
+
+// A change refused for its CSRF token: the browser's session cookie is not the
+// one this page signed in with (another tab signed in since). Ask who we are
+// now: the same user, send it again (it was refused before it did anything),
+// with the new token; someone else, start this page afresh as them.
+async function sessionChanged(again) {
+  const before = session.user()?.user_id;
+  const now = await request('GET', '/session');
+  session.signedIn(now);
+  if (now.user.user_id === before) return again();
+  location.reload();
+  return new Promise(() => {}); // the page is going
 }
 
 // After a reset the log behind the server may be another one (a restore):

@@ -1,13 +1,18 @@
-// Kanban's web UI: sign-in, then the board list (#/) or a board (#/b/<id>).
+// Kanban's web UI: sign-in, then the board list (#/), a board (#/b/<id>) or
+// your tokens and sessions (#/tokens).
 // Plain ES modules served by the API itself: no build step, no CDN.
 
 import * as api from './api.js';
 import * as session from './session.js';
-import { h, clear } from './dom.js';
+import { h, clear, sentence } from './dom.js';
+import { signInPage } from './signin.js';
 import { BoardsPage } from './boards.js';
 import { BoardPage } from './board.js';
+import { TokensPage } from './tokens.js';
 
 const main = document.getElementById('main');
+const account = document.getElementById('account');
+const who = document.getElementById('who');
 const signOutButton = document.getElementById('sign-out');
 let page = null;
 
@@ -17,59 +22,77 @@ function leave() {
   for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
 }
 
+function showAccount() {
+  const user = session.user();
+  account.hidden = !user;
+  who.textContent = user ? user.display_name : '';
+  who.title = user ? `Signed in as ${user.name}${session.viaCookie() ? '' : ' (with a token)'}` : '';
+}
+
 function route() {
   leave();
-  signOutButton.hidden = !session.token();
-  if (!session.token()) {
-    signInPage();
+  showAccount();
+  if (!session.user()) {
+    signIn();
     return;
   }
   const board = /^#\/b\/([^/?#]+)$/.exec(location.hash);
-  document.body.dataset.view = board ? 'board' : 'boards';
-  page = board ? new BoardPage(main, decodeURIComponent(board[1])) : new BoardsPage(main);
+  if (board) {
+    document.body.dataset.view = 'board';
+    page = new BoardPage(main, decodeURIComponent(board[1]));
+  } else if (location.hash === '#/tokens') {
+    document.body.dataset.view = 'tokens';
+    page = new TokensPage(main);
+  } else {
+    document.body.dataset.view = 'boards';
+    page = new BoardsPage(main);
+  }
   page.mount();
 }
 
-function signInPage(message = '') {
-  document.title = 'Sign in · Kanban';
-  document.body.dataset.view = 'sign-in';
-  const input = h('input', { type: 'password', id: 'token', name: 'token', required: true, autocomplete: 'off', spellcheck: 'false' });
-  const error = h('p', { class: 'error', role: 'alert', hidden: !message }, message);
-  const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
-  const submit = async (event) => {
-    event.preventDefault();
-    session.signIn(input.value);
-    button.disabled = true;
-    try {
-      await api.get('/boards'); // a 401 signs out again, showing why
-      route();
-    } catch (failure) {
-      if (failure.status !== 401) {
-        session.signOut();
-        error.hidden = false;
-        error.textContent = `Could not sign in: ${failure.message}`;
-        button.disabled = false;
-      }
+function signIn(message = '') {
+  signInPage(main, { message, signedIn: route });
+}
+
+// Who are we? A token from the address or this tab, else the session cookie.
+async function start() {
+  session.takeTokenFromAddress();
+  try {
+    session.signedIn(await api.get('/session', null, { anonymous: true }));
+  } catch (error) {
+    if (error.status === 401) {
+      session.signOut(session.token() ? 'The server did not accept the token. Sign in again.' : '');
+    } else {
+      clear(main, h('div', { class: 'state error' }, h('p', {}, `Could not reach Kanban: ${sentence(error.message)}`),
+        h('button', { type: 'button', onclick: start }, 'Try again')));
     }
-  };
-  clear(main, h('form', { class: 'sign-in', onsubmit: submit },
-    h('h1', {}, 'Sign in'),
-    h('label', { for: 'token' }, 'Access token'),
-    input,
-    h('p', { class: 'hint' }, 'The admin token is in ', h('code', {}, 'admin-token'),
-      ' in the server’s data directory (or in KANBAN_ADMIN_TOKEN). At its first start, ',
-      h('code', {}, 'kanban serve'), ' prints a link that signs you in.'),
-    error,
-    button));
-  input.focus();
+    return;
+  }
+  route();
+}
+
+async function signOut() {
+  signOutButton.disabled = true;
+  // A session is revoked on the server; a bearer token is only forgotten here.
+  if (session.viaCookie()) {
+    try {
+      await api.del('/session', { anonymous: true });
+    } catch {
+      // Signed out here all the same; an unreachable server ends the session itself.
+    }
+  }
+  signOutButton.disabled = false;
+  session.signOut();
 }
 
 session.onSignOut((reason) => {
   leave();
-  signOutButton.hidden = true;
-  signInPage(reason);
+  showAccount();
+  signIn(reason);
 });
-signOutButton.addEventListener('click', () => session.signOut());
-window.addEventListener('hashchange', route);
-session.takeTokenFromAddress();
-route();
+signOutButton.addEventListener('click', signOut);
+window.addEventListener('hashchange', () => {
+  if (/^#token=/.test(location.hash)) start();
+  else if (session.user()) route();
+});
+start();

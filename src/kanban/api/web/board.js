@@ -3,6 +3,8 @@
 // it was made against; when every change is acknowledged the board is fetched
 // again, so the server's view always wins. A refused change (409/412)
 // refreshes the board and says so, with a Retry where that makes sense.
+// What can be changed follows your role: a viewer gets a read-only board, an
+// editor everything but the owner's rename, archive and members.
 
 import * as api from './api.js';
 import * as session from './session.js';
@@ -13,10 +15,12 @@ import { sortable, isDragging, justDropped } from './dnd.js';
 import { openStream } from './sse.js';
 import { CardDialog } from './card-dialog.js';
 import { HistoryPanel } from './history.js';
+import { MembersDialog } from './members.js';
 import { keyboardHelp, moveByKey } from './keys.js';
 import { changes } from './changes.js';
 
 const LIVE_TEXT = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', closed: 'Offline' };
+const ROLE_TEXT = { owner: 'Owner', editor: 'Editor', viewer: 'Viewer · read-only', admin: 'Admin' };
 
 export class BoardPage {
   constructor(root, boardId) {
@@ -33,6 +37,9 @@ export class BoardPage {
     this.showArchived = false;
     this.drafts = new Map(); // what is typed in the add-card and add-column fields
     this.card = null; // the open card dialog
+    this.members = []; // [{ user_id, name, display_name, role }], owners first
+    this.role = null; // ours: viewer, editor, owner, or null (an admin who is not a member)
+    this.membersDialog = null;
     this.history = new HistoryPanel(this);
     this.onKey = (event) => this.globalKey(event);
     this.onOnline = () => this.stream?.wake(); // back online: reconnect now, not after the backoff
@@ -47,8 +54,20 @@ export class BoardPage {
     return this.past ?? this.board;
   }
 
+  get admin() {
+    return Boolean(session.user()?.admin);
+  }
+
+  get canEdit() {
+    return this.admin || this.role === 'editor' || this.role === 'owner';
+  }
+
+  get canOwn() {
+    return this.admin || this.role === 'owner';
+  }
+
   get readOnly() {
-    return Boolean(this.past || this.board?.archived);
+    return Boolean(this.past || this.board?.archived || !this.canEdit);
   }
 
   async mount() {
@@ -59,6 +78,8 @@ export class BoardPage {
     this.undoButton = button(['↶', wide(' Undo')], 'Undo your last change (Ctrl+Z)', () => this.undo(false), { 'aria-label': 'Undo' });
     this.redoButton = button(['↷', wide(' Redo')], 'Redo (Ctrl+Shift+Z)', () => this.undo(true), { 'aria-label': 'Redo' });
     this.renameButton = button('✎', 'Rename the board', () => this.rename(), { class: 'icon', 'aria-label': 'Rename board' });
+    this.roleBadge = h('span', { class: 'role-badge', hidden: true });
+    this.membersButton = button('Members', 'Who can see and change this board', () => this.openMembers(), { disabled: true });
     this.historyButton = button('History', 'Show the history and time travel', () => this.history.toggle(),
       { 'aria-controls': 'history-panel', 'aria-expanded': 'false' });
     this.archivedToggle = h('input', { type: 'checkbox', onchange: (e) => this.toggleArchived(e.target.checked) });
@@ -67,10 +88,10 @@ export class BoardPage {
     clear(this.root, h('div', { class: 'board-page' },
       h('div', { class: 'board-bar' },
         h('a', { href: '#/', class: 'back', title: 'All boards' }, '← Boards'),
-        this.title, this.renameButton, this.liveState,
+        this.title, this.renameButton, this.roleBadge, this.liveState,
         h('div', { class: 'tools' }, this.undoButton, this.redoButton,
           h('label', { class: 'toggle' }, this.archivedToggle, ' Archived'),
-          this.historyButton,
+          this.membersButton, this.historyButton,
           button('?', 'Keyboard shortcuts', () => keyboardHelp(), { class: 'icon', 'aria-label': 'Keyboard shortcuts' }))),
       this.banner,
       h('div', { class: 'board-body' }, this.host, this.history.element),
@@ -83,14 +104,66 @@ export class BoardPage {
 
   async load() {
     try {
-      this.board = await api.get(this.path);
-      this.version = this.board.version;
+      const [board, { members }] = await Promise.all([api.get(this.path), api.get(`${this.path}/members`)]);
+      this.board = board;
+      this.version = board.version;
+      this.setMembers(members);
     } catch (error) {
       this.failedToLoad(error);
       return;
     }
+    if (this.closed) return;
+    this.membersButton.disabled = false;
     this.render();
     if (!this.stream) this.listen();
+  }
+
+  setMembers(members) {
+    this.members = members;
+    const me = session.user()?.user_id;
+    this.role = members.find((m) => m.user_id === me)?.role ?? null;
+    // An admin may do everything, whatever their role here (if any).
+    const role = this.admin ? 'admin' : this.role;
+    this.roleBadge.hidden = !role;
+    this.roleBadge.textContent = ROLE_TEXT[role] ?? '';
+    this.roleBadge.dataset.role = role ?? '';
+    this.roleBadge.title = role ? `Your role on this board: ${role}` : '';
+  }
+
+  // Membership changed (live, or by us): our own role may have too.
+  async loadMembers() {
+    try {
+      const { members } = await api.get(`${this.path}/members`);
+      if (this.closed) return;
+      this.setMembers(members);
+    } catch {
+      return; // no longer ours to see: the stream says so (revoked)
+    }
+    this.render();
+    this.membersDialog?.render();
+  }
+
+  openMembers() {
+    if (!this.membersDialog && this.board) this.membersDialog = new MembersDialog(this);
+  }
+
+  membersClosed(dialog) {
+    if (this.membersDialog === dialog) this.membersDialog = null;
+  }
+
+  // Removed from the board, or the session revoked (the stream said so):
+  // back to the sign-in page or to the board list.
+  async lostAccess() {
+    if (this.closed || this.leaving) return;
+    this.stream?.close();
+    try {
+      await api.get('/session'); // a 401 signs out, and the sign-in page says why
+    } catch {
+      return;
+    }
+    if (this.closed || this.leaving) return;
+    toast(`You no longer have access to “${this.board?.title ?? 'this board'}”.`, { timeout: 10000 });
+    location.hash = '#/';
   }
 
   unmount() {
@@ -99,10 +172,14 @@ export class BoardPage {
     window.removeEventListener('online', this.onOnline);
     this.stream?.close();
     this.card?.close();
+    this.membersDialog?.close();
   }
 
   failedToLoad(error) {
-    const text = error.status === 404 ? 'This board does not exist.' : `Could not load the board: ${error.message}`;
+    if (error.status === 401) return; // signed out: the sign-in page says why
+    const text = error.status === 404
+      ? 'This board does not exist, or you are not one of its members.'
+      : `Could not load the board: ${error.message}`;
     this.title.textContent = 'Board';
     clear(this.host, h('div', { class: 'state error' }, h('p', {}, text),
       h('p', {}, h('a', { href: '#/' }, 'Back to the boards'), error.status === 404 ? null : [' · ',
@@ -151,6 +228,10 @@ export class BoardPage {
     this.title.textContent = board.title;
     document.title = `${board.title} · Kanban`;
     for (const el of [this.undoButton, this.redoButton, this.renameButton]) el.disabled = this.readOnly;
+    // A viewer has no undo; only an owner renames.
+    this.undoButton.hidden = !this.canEdit;
+    this.redoButton.hidden = !this.canEdit;
+    this.renameButton.hidden = !this.canOwn;
     this.renderBanner();
     const kept = this.keepFocus();
     const columns = columnsElement(board, { readOnly: this.readOnly, showArchived: this.showArchived, drafts: this.drafts, actions: this.actions });
@@ -178,7 +259,7 @@ export class BoardPage {
       this.banner.hidden = false;
       this.banner.className = 'banner archived-banner';
       clear(this.banner, h('span', {}, 'This board is archived and read-only.'),
-        h('button', { type: 'button', onclick: () => this.restoreBoard() }, 'Restore board'));
+        this.canOwn ? h('button', { type: 'button', onclick: () => this.restoreBoard() }, 'Restore board') : null);
     } else {
       this.banner.hidden = true;
     }
@@ -249,6 +330,7 @@ export class BoardPage {
   }
 
   report(label, error, retry) {
+    if (error.status === 401) return; // signed out: the sign-in page says why
     let text = `${label}: ${sentence(error.message)}`;
     if (error.status === 412) text = `${label}: not applied, because someone else changed the board a moment ago.`;
     if (error.status === 0) text = `${label}: the server could not be reached. The board will be reloaded; check whether the change was made.`;
@@ -336,7 +418,9 @@ export class BoardPage {
       token: session.token,
       onEvent: (message) => this.liveEvent(message),
       onState: (state) => this.setLive(state),
-      onAuthError: () => session.signOut('The server did not accept the token. Sign in again.'),
+      onAuthError: () => session.expired(),
+      // Refetch: a board that is not there (for us) says so in its place.
+      onGone: () => this.refresh(),
       onFresh: () => this.refresh(),
     });
   }
@@ -350,6 +434,10 @@ export class BoardPage {
       this.history.changed();
       return;
     }
+    if (message.type === 'revoked') {
+      this.lostAccess();
+      return;
+    }
     let event;
     try {
       event = JSON.parse(message.data);
@@ -357,6 +445,7 @@ export class BoardPage {
       return;
     }
     this.history.changed();
+    if (message.type.startsWith('Member')) this.loadMembers();
     if (event.version > this.version) this.refresh();
   }
 

@@ -1,6 +1,9 @@
-// The board list: create, rename, archive and restore boards.
+// The board list: the boards you are a member of (an admin: every board),
+// with your role on each; create boards, and rename, archive and restore the
+// ones you own.
 
 import * as api from './api.js';
+import * as session from './session.js';
 import { h, clear, toast, timeElement } from './dom.js';
 import { askText, confirmAction } from './dialogs.js';
 
@@ -40,7 +43,7 @@ export class BoardsPage {
     clear(this.list,
       active.length
         ? h('ul', { class: 'board-list' }, active.map((b) => this.item(b)))
-        : h('p', { class: 'state empty' }, 'No boards yet. Create the first one above.'),
+        : h('p', { class: 'state empty' }, 'No boards yet. Create the first one above, or ask a board’s owner to add you.'),
       archived.length
         ? h('details', { class: 'archived-boards' }, h('summary', {}, `Archived boards (${archived.length})`),
           h('ul', { class: 'board-list' }, archived.map((b) => this.item(b))))
@@ -49,11 +52,15 @@ export class BoardsPage {
 
   item(board) {
     const href = `#/b/${encodeURIComponent(board.id)}`;
-    return h('li', { class: `board-item${board.archived ? ' archived' : ''}`, dataset: { boardId: board.id } },
+    // An admin who is not a member has no role, yet may do everything.
+    const role = board.role ?? 'admin';
+    const owns = board.role === 'owner' || Boolean(session.user()?.admin);
+    return h('li', { class: `board-item${board.archived ? ' archived' : ''}`, dataset: { boardId: board.id, role } },
       h('a', { href, class: 'board-link' }, board.title),
-      h('span', { class: 'meta' }, `version ${board.version} · updated `, timeElement(board.updated_at)),
+      h('span', { class: 'meta' }, h('span', { class: `role role-${role}`, title: `Your role on this board: ${role}` }, role),
+        ` · version ${board.version} · updated `, timeElement(board.updated_at)),
       h('span', { class: 'item-actions' },
-        board.archived
+        !owns ? null : board.archived
           ? h('button', { type: 'button', onclick: () => this.run(`Restoring “${board.title}”`, () => api.post(`/boards/${board.id}/restore`)) }, 'Restore')
           : [
             h('button', { type: 'button', onclick: () => this.rename(board) }, 'Rename'),
@@ -68,7 +75,7 @@ export class BoardsPage {
       const { board_id: id } = await api.post('/boards', { title });
       location.hash = `#/b/${encodeURIComponent(id)}`;
     } catch (error) {
-      toast(`Could not create the board: ${error.message}`, { kind: 'error' });
+      if (error.status !== 401) toast(`Could not create the board: ${error.message}`, { kind: 'error' });
     }
   }
 
@@ -88,6 +95,7 @@ export class BoardsPage {
     try {
       await send();
     } catch (error) {
+      if (error.status === 401) return; // signed out: the sign-in page says why
       const why = error.status === 412 ? 'the board changed meanwhile; the list has been refreshed' : error.message;
       toast(`${label}: ${why}`, { kind: 'error' });
     }

@@ -164,7 +164,7 @@ export class CardDialog {
       const { items } = await api.get(`${this.page.path}/history`, { card_id: this.cardId, limit: 50 });
       clear(this.history, items.length ? items.map((item) => h('li', { class: item.undone ? 'undone' : '' },
         h('span', { class: 'what' }, item.summary),
-        h('span', { class: 'meta' }, h('span', { class: 'who' }, item.actor), ' · ', timeElement(item.recorded_at)))) : h('li', { class: 'state' }, 'No changes yet.'));
+        h('span', { class: 'meta' }, h('span', { class: 'who', title: item.actor }, item.actor_name ?? item.actor), ' · ', timeElement(item.recorded_at)))) : h('li', { class: 'state' }, 'No changes yet.'));
     } catch (error) {
       clear(this.history, h('li', { class: 'state error' }, `Could not load the history: ${error.message}`));
     }

@@ -91,7 +91,7 @@ export class HistoryPanel {
     },
     h('span', { class: 'what' }, item.summary),
     h('span', { class: 'meta' },
-      h('span', { class: 'who' }, item.actor), ' · ', timeElement(item.recorded_at), ` · v${item.version}`,
+      h('span', { class: 'who', title: item.actor }, item.actor_name ?? item.actor), ' · ', timeElement(item.recorded_at), ` · v${item.version}`,
       item.undone ? h('span', { class: 'badge' }, 'undone') : null),
     h('button', {
       type: 'button', class: 'link view', onclick: () => this.page.travel(item.version),

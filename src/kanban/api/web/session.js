@@ -1,23 +1,55 @@
-// The bearer token, kept for this browser session only (sessionStorage: it
-// goes when the tab closes and is never shared with other tabs' storage).
+// Who is signed in, and how.
+//
+// Two ways in: a name and password sign-in, after which the browser holds an
+// HttpOnly session cookie (this page never sees it) and every change carries
+// the session's CSRF token; or a bearer token (the admin link `#token=...`),
+// kept for this browser session only (sessionStorage: it goes when the tab
+// closes and is never shared with other tabs' storage).
 
 const KEY = 'kanban.token';
 const listeners = new Set();
+let current = null; // { user, csrf } once the server has said who we are
 
+// The bearer token, if signed in with one.
 export function token() {
   return sessionStorage.getItem(KEY);
 }
 
-export function signIn(value) {
+// The CSRF token of the cookie session (null with a bearer token).
+export function csrf() {
+  return token() ? null : current?.csrf ?? null;
+}
+
+// { user_id, name, display_name, admin }, or null when signed out.
+export function user() {
+  return current?.user ?? null;
+}
+
+export const viaCookie = () => Boolean(current && !token());
+
+export function useToken(value) {
   sessionStorage.setItem(KEY, value.trim());
+}
+
+// The server's answer to POST or GET /api/v1/session: we are signed in.
+export function signedIn({ user: who, csrf_token: csrfToken }) {
+  current = { user: who, csrf: csrfToken ?? null };
 }
 
 export function signOut(reason = '') {
   sessionStorage.removeItem(KEY);
+  current = null;
   for (const listener of listeners) listener(reason);
 }
 
-// Called when the server refuses the token (401).
+// The server refused our credentials (401): back to the sign-in page, once.
+export function expired() {
+  if (!current) return;
+  signOut(token()
+    ? 'The server did not accept the token. Sign in again.'
+    : 'Your session has ended. Sign in again.');
+}
+
 export function onSignOut(listener) {
   listeners.add(listener);
 }
@@ -27,7 +59,7 @@ export function onSignOut(listener) {
 export function takeTokenFromAddress() {
   const match = /^#token=([^&]+)/.exec(location.hash);
   if (!match) return false;
-  signIn(decodeURIComponent(match[1]));
+  useToken(decodeURIComponent(match[1]));
   history.replaceState(null, '', location.pathname + location.search);
   return true;
 }

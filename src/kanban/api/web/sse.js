@@ -1,6 +1,7 @@
 // Server-Sent Events over fetch. The browser's EventSource cannot send an
 // Authorization header, and a token in the query string would end up in logs,
-// so the stream is read with fetch and parsed here.
+// so the stream is read with fetch and parsed here. Signed in with a session,
+// the cookie authorizes the stream (it goes with every same-origin fetch).
 
 // A parser for the text/event-stream format, fed text as it arrives.
 export function eventParser({ onEvent, onRetry = () => {} }) {
@@ -60,7 +61,10 @@ const sleep = (ms, signal) => new Promise((resolve) => {
 
 // Keep a stream open: reconnect with Last-Event-ID after a drop, with backoff.
 // The server sends a heartbeat every 15 s; silence for longer means a dead link.
-export function openStream(url, { token, onEvent, onState, onAuthError, onFresh, silence = 60000 }) {
+// onAuthError: the credentials are refused (401), which ends the stream;
+// onGone: the stream answered 404 (the board is gone, or no longer ours to
+// see, or not there yet on a server just restored): it is tried again later.
+export function openStream(url, { token, onEvent, onState, onAuthError, onGone = () => {}, onFresh, silence = 60000 }) {
   const stop = new AbortController();
   let connection = null;
   let wake = null;
@@ -70,12 +74,15 @@ export function openStream(url, { token, onEvent, onState, onAuthError, onFresh,
 
   async function readOnce() {
     connection = new AbortController();
-    const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${token()}` };
+    const headers = { Accept: 'text/event-stream' };
+    const bearer = token();
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
     parser.restart();
     const resumeFrom = parser.lastId;
     if (resumeFrom != null) headers['Last-Event-ID'] = resumeFrom;
-    const response = await fetch(url, { headers, signal: connection.signal, cache: 'no-store' });
-    if (response.status === 401) { onAuthError(); stop.abort(); return; }
+    const response = await fetch(url, { headers, signal: connection.signal, cache: 'no-store', credentials: 'same-origin' });
+    if (response.status === 401) { stop.abort(); onAuthError(); return; }
+    if (response.status === 404) onGone();
     if (!response.ok) throw new Error(`stream answered ${response.status}`);
     onState('live');
     failures = 0;
