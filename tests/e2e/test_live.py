@@ -21,7 +21,17 @@ def test_live_stream_shows_changes_resumes_and_resets(make_server: ServerFactory
             assert message.id == str(added["seq"])
             assert message.event == "CardAdded"
             data = message.json()
-            assert set(data) == {"seq", "version", "type", "summary", "data"}
+            assert set(data) == {
+                "seq",
+                "version",
+                "type",
+                "summary",
+                "data",
+                "actor",
+                "actor_name",
+                "recorded_at",
+            }
+            assert data["actor_name"] == "Administrator"
             assert data["seq"] == added["seq"]
             assert data["version"] == added["version"]
             assert data["type"] == "CardAdded"

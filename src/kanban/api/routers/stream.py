@@ -20,6 +20,7 @@ router = APIRouter(
 )
 
 PAGE = 500
+LIVE_FIELDS = ("seq", "version", "type", "summary", "data", "actor", "actor_name", "recorded_at")
 
 
 @router.get(
@@ -29,7 +30,7 @@ PAGE = 500
         200: {
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
             "description": "`id:` seq, `event:` type, `data:` {seq, version, type, "
-            "summary, data}; `: heartbeat` comments; `event: reset` when the stream "
+            "summary, data, actor, actor_name, recorded_at}; `: heartbeat` comments; `event: reset` when the stream "
             "cannot resume from Last-Event-ID (refetch the board); `event: revoked`, then "
             "the end, when your token or session is revoked or you leave the board.",
         }
@@ -68,7 +69,7 @@ async def _events(
             return
         items = read.history_after(board_id, after, PAGE)
         for item in items:
-            data = {k: item[k] for k in ("seq", "version", "type", "summary", "data")}
+            data = {k: item[k] for k in LIVE_FIELDS}
             yield b"id: %d\nevent: %s\ndata: %s\n\n" % (
                 item["seq"],
                 item["type"].encode(),
