@@ -31,11 +31,20 @@ class Event:
     @classmethod
     def from_data(cls, data: JSON) -> Event:
         """Rebuild the event from `to_data` output of the current schema version."""
-        kwargs = {}
-        for f in dataclasses.fields(cls):
-            if f.name in data:
-                kwargs[f.name] = _freeze(data[f.name])
-        return cls(**kwargs)
+        # Replays decode every event of the log: the common case (no lists, no
+        # unknown keys) is one call.
+        if not any(type(value) is list for value in data.values()):
+            try:
+                return cls(**data)
+            except TypeError:
+                pass
+        names = _FIELD_NAMES.get(cls)
+        if names is None:
+            names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
+        return cls(**{k: _freeze(v) for k, v in data.items() if k in names})
+
+
+_FIELD_NAMES: dict[type[Event], frozenset[str]] = {}
 
 
 def _plain(value: Any) -> Any:

@@ -145,7 +145,9 @@ class Board:
         # Creating a board and granting roles are not changes anyone undoes.
         if isinstance(record.event, (ev.BoardCreated, *ev.MEMBERSHIP_EVENTS)):
             return
-        stacks = self.stacks.setdefault(record.actor, Stacks())
+        stacks = self.stacks.get(record.actor)
+        if stacks is None:
+            stacks = self.stacks[record.actor] = Stacks()
         if record.command_id == self._last_command:
             target = stacks.undone if record.undo_of else stacks.done
             if target:
