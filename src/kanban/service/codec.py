@@ -32,21 +32,25 @@ def encode(events: Sequence[ev.Event]) -> list[NewEvent]:
     return [NewEvent(str(uuid.uuid4()), e.type_name, e.schema_version, e.to_data()) for e in events]
 
 
-#: Recently decoded events by id. Each projection decodes what it is given, and
-#: they are given the same events: the second and third decode are lookups.
-#: Records are immutable, so sharing them between threads is safe.
+#: Recently decoded events by their chain hash. Each projection decodes what it
+#: is given, and they are given the same events: the second and third decode
+#: are lookups. The hash covers the event's content and place in the log, so a
+#: changed event (a tampered backup) is never answered from here. Records are
+#: immutable: sharing them between threads is safe.
 _DECODED: dict[str, RecordedEvent] = {}
 _DECODED_MAX = 20_000
 
 
 def decode(stored: StoredEvent) -> RecordedEvent:
-    hit = _DECODED.get(stored.event_id)
+    key = stored.hash
+    hit = _DECODED.get(key) if key else None
     if hit is not None and hit.seq == stored.seq:
         return hit
     record = _decode(stored)
-    if len(_DECODED) >= _DECODED_MAX:
-        _DECODED.clear()
-    _DECODED[stored.event_id] = record
+    if key:
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[key] = record
     return record
 
 
