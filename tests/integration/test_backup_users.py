@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 from fastapi import FastAPI
 
 from kanban.api.app import create_app

@@ -179,6 +179,23 @@ def command_context(
 Ctx = Annotated[CommandContext, Depends(command_context)]
 
 
+def account_context(
+    who: Actor,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="Retry safely: the same key and body are applied once. Scoped per user.",
+        ),
+    ] = None,
+) -> CommandContext:
+    """The context of a change to users and tokens: no board, so no If-Match."""
+    return command_context(who, idempotency_key, None)
+
+
+AccountCtx = Annotated[CommandContext, Depends(account_context)]
+
+
 def _version_tag(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None

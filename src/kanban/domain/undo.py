@@ -21,7 +21,7 @@ def undo_target(board: Board, actor: str) -> UnitRef:
     """The actor's most recent unit on this board that is still in effect."""
     done = board.stacks_of(actor).done
     if not done:
-        raise NothingToUndo(f"{actor} has no change on this board left to undo")
+        raise NothingToUndo("you have no change on this board left to undo")
     return done[-1]
 
 
@@ -29,7 +29,7 @@ def redo_target(board: Board, actor: str) -> UnitRef:
     """The actor's most recently undone unit, if they made no new change since."""
     undone = board.stacks_of(actor).undone
     if not undone:
-        raise NothingToRedo(f"{actor} has nothing to redo on this board")
+        raise NothingToRedo("you have nothing to redo on this board")
     return undone[-1]
 
 

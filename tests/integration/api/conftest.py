@@ -2,8 +2,12 @@
 
 `client` is a TestClient used as a context manager (so the lifespan runs) that
 sends the admin's bearer token on every request; `anonymous` sends the same
-requests without it, or with another token. `api` creates boards, columns and
-cards over HTTP and reads them back with read-your-writes.
+requests without it, or with another token. `api` creates boards, columns,
+cards and users over HTTP and reads them back with read-your-writes;
+`api.as_user(user)` does the same with that user's token.
+
+`API_ROUTES` is every /api route of the app and `REQUESTS` a request each would
+accept; `fill` turns one into a URL and body aimed at a populated board.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import StarletteDeprecationWarning
 
 from kanban.api.app import create_app
@@ -34,6 +39,64 @@ with warnings.catch_warnings():
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PROBLEM = "application/problem+json"
+PASSWORD = "correct horse battery"
+
+# create_app only wires routes; the data dir is touched by the lifespan alone. FastAPI
+# keeps included routers whole in app.routes; iter_route_contexts flattens them.
+API_ROUTES = sorted(
+    (method, str(route.path))
+    for route in iter_route_contexts(create_app(Settings(data_dir=Path("unused"))).routes)
+    if isinstance(route.original_route, APIRoute) and str(route.path).startswith("/api")
+    for method in route.methods or ()
+)
+
+#: A request each /api route would accept (as an admin), given the `Targets` of `fill`.
+REQUESTS: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("GET", "/api/v1/boards"): None,
+    ("POST", "/api/v1/boards"): {"title": "New"},
+    ("GET", "/api/v1/boards/{board_id}"): None,
+    ("PATCH", "/api/v1/boards/{board_id}"): {"title": "Renamed"},
+    ("POST", "/api/v1/boards/{board_id}/archive"): None,
+    ("POST", "/api/v1/boards/{board_id}/restore"): None,
+    ("POST", "/api/v1/boards/{board_id}/undo"): None,
+    ("POST", "/api/v1/boards/{board_id}/redo"): None,
+    ("POST", "/api/v1/boards/{board_id}/columns"): {"title": "Later"},
+    ("PATCH", "/api/v1/boards/{board_id}/columns/{column_id}"): {"wip_limit": 5},
+    ("POST", "/api/v1/boards/{board_id}/columns/{column_id}/move"): {"position": 0},
+    ("DELETE", "/api/v1/boards/{board_id}/columns/{column_id}"): None,
+    ("POST", "/api/v1/boards/{board_id}/cards"): {"column_id": "{column_id}", "title": "T"},
+    ("GET", "/api/v1/boards/{board_id}/cards/{card_id}"): None,
+    ("PATCH", "/api/v1/boards/{board_id}/cards/{card_id}"): {"title": "T2"},
+    ("POST", "/api/v1/boards/{board_id}/cards/{card_id}/move"): {
+        "column_id": "{column_id}",
+        "position": 0,
+    },
+    ("POST", "/api/v1/boards/{board_id}/cards/{card_id}/archive"): None,
+    ("POST", "/api/v1/boards/{board_id}/cards/{card_id}/restore"): None,
+    ("GET", "/api/v1/boards/{board_id}/history"): None,
+    ("GET", "/api/v1/boards/{board_id}/stream"): None,
+    ("GET", "/api/v1/boards/{board_id}/members"): None,
+    ("POST", "/api/v1/boards/{board_id}/members"): {"user_id": "{grantee}", "role": "editor"},
+    # {user_id} here is Targets.member, everywhere else Targets.subject.
+    ("DELETE", "/api/v1/boards/{board_id}/members/{user_id}"): None,
+    ("GET", "/api/v1/search"): None,
+    ("GET", "/api/v1/projections"): None,
+    ("GET", "/api/v1/events"): None,
+    ("GET", "/api/v1/boards/{board_id}/events"): None,
+    ("GET", "/api/v1/admin/backup"): None,
+    ("POST", "/api/v1/users"): {"name": "{fresh}"},
+    ("GET", "/api/v1/users"): None,
+    ("GET", "/api/v1/users/me"): None,
+    ("GET", "/api/v1/users/{user_id}"): None,
+    ("PATCH", "/api/v1/users/{user_id}"): {"display_name": "{fresh}"},
+    ("POST", "/api/v1/users/{user_id}/tokens"): {"label": "laptop"},
+    ("GET", "/api/v1/users/{user_id}/tokens"): None,
+    ("DELETE", "/api/v1/users/{user_id}/tokens/{token_id}"): None,
+    # Signs in as the subject: it needs their password set.
+    ("POST", "/api/v1/session"): {"name": "{name}", "password": PASSWORD},
+    ("GET", "/api/v1/session"): None,
+    ("DELETE", "/api/v1/session"): None,
+}
 
 
 @pytest.fixture
@@ -91,18 +154,34 @@ class Anonymous:
     client: TestClient
 
     def request(
-        self, method: str, url: str, authorization: str | None = None, **kw: Any
+        self,
+        method: str,
+        url: str,
+        authorization: str | None = None,
+        stream: bool = False,
+        **kw: Any,
     ) -> httpx.Response:
         request = self.client.build_request(method, url, **kw)
         del request.headers["Authorization"]
         if authorization is not None:
             request.headers["Authorization"] = authorization
-        return self.client.send(request)
+        return self.client.send(request, stream=stream)
 
 
 @pytest.fixture
 def anonymous(client: TestClient) -> Anonymous:
     return Anonymous(client)
+
+
+def at_address(client: TestClient, host: str) -> TestClient:
+    """Another client of the same running app, calling from another address.
+
+    It shares the running client's portal (its event loop), so it does not start
+    the lifespan again; it sends no token and keeps its own cookies.
+    """
+    other = TestClient(client.app, client=(host, 50000))
+    other.portal = client.portal
+    return other
 
 
 @dataclass
@@ -113,16 +192,94 @@ class Board:
 
 
 @dataclass
+class User:
+    id: str
+    name: str
+    #: The user's first API token (from POST /api/v1/users).
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def token_id(self) -> str:
+        return token_id(self.token)
+
+
+def token_id(token: str) -> str:
+    """The id part of an API token `kanban_<id>_<secret>`."""
+    return token.split("_")[1]
+
+
+@dataclass
+class Targets:
+    """What the requests of REQUESTS are aimed at."""
+
+    board: Board
+    #: The user whose account /users/{user_id} addresses, and who signs in.
+    subject: User
+    #: One of the subject's tokens, to revoke.
+    spare_token: str
+    #: The member that DELETE .../members/{user_id} removes.
+    member: User
+    #: The user that POST .../members makes an editor.
+    grantee: User
+
+
+def fill(method: str, path: str, targets: Targets) -> tuple[str, Any]:
+    """The URL and body of REQUESTS[method, path], aimed at `targets`."""
+    board = targets.board
+    card = board.cards[1] if path.endswith("/restore") else board.cards[0]
+    user = targets.member if "/members/" in path else targets.subject
+    ids = {
+        "board_id": board.id,
+        "column_id": board.columns[1],
+        "card_id": card,
+        "user_id": user.id,
+        "token_id": targets.spare_token,
+        "grantee": targets.grantee.id,
+        "name": targets.subject.name,
+        "fresh": f"u-{uuid.uuid4().hex[:12]}",
+    }
+    body = REQUESTS[method, path]
+    if isinstance(body, dict):
+        body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
+    query = "?q=card" if path.endswith("/search") else ""
+    return path.format(**ids) + query, body
+
+
+@dataclass
 class Api:
     """Creates things over HTTP and reads them back once projected."""
 
     client: TestClient
+    #: Sent with every request (e.g. another user's Authorization).
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def as_user(self, user: User) -> Api:
+        """The same helpers, acting as `user`."""
+        return Api(self.client, user.auth)
 
     def ok(self, method: str, url: str, status: int = 200, **kw: Any) -> dict[str, Any]:
-        response = self.client.request(method, url, **kw)
+        headers = {**self.headers, **kw.pop("headers", {})}
+        response = self.client.request(method, url, headers=headers, **kw)
         assert response.status_code == status, response.text
-        body: dict[str, Any] = response.json()
+        body: dict[str, Any] = response.json() if response.content else {}
         return body
+
+    def user(self, name: str, **fields: Any) -> User:
+        """A new user (only an admin may add one: the client's own token is the admin's)."""
+        body = self.ok("POST", "/api/v1/users", 201, json={"name": name, **fields})
+        return User(body["user_id"], body["name"], body["token"])
+
+    def grant(self, board_id: str, user: User, role: str) -> dict[str, Any]:
+        body = {"user_id": user.id, "role": role}
+        return self.ok("POST", f"/api/v1/boards/{board_id}/members", json=body)
+
+    def token(self, user: User, label: str = "") -> dict[str, Any]:
+        """Another API token of `user` ({token_id, token, ...})."""
+        return self.ok("POST", f"/api/v1/users/{user.id}/tokens", 201, json={"label": label})
 
     def board(self, title: str = "Board", columns: tuple[str, ...] = ()) -> Board:
         created = self.ok("POST", "/api/v1/boards", 201, json={"title": title})

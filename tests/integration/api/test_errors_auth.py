@@ -3,57 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute, iter_route_contexts
 
-from kanban.api.app import create_app
-from kanban.settings import Settings
-
-from .conftest import PROBLEM, Anonymous, Api, Board, TestClient, assert_problem, writes_nothing
-
-# create_app only wires routes; the data dir is touched by the lifespan alone. FastAPI
-# keeps included routers whole in app.routes; iter_route_contexts flattens them.
-API_ROUTES = sorted(
-    (method, str(route.path))
-    for route in iter_route_contexts(create_app(Settings(data_dir=Path("unused"))).routes)
-    if isinstance(route.original_route, APIRoute) and str(route.path).startswith("/api")
-    for method in route.methods or ()
+from .conftest import (
+    API_ROUTES,
+    PASSWORD,
+    PROBLEM,
+    REQUESTS,
+    Anonymous,
+    Api,
+    Targets,
+    TestClient,
+    assert_problem,
+    fill,
+    writes_nothing,
 )
 
-#: A request each /api route would accept, given a populated board.
-REQUESTS: dict[tuple[str, str], dict[str, Any] | None] = {
-    ("GET", "/api/v1/boards"): None,
-    ("POST", "/api/v1/boards"): {"title": "New"},
-    ("GET", "/api/v1/boards/{board_id}"): None,
-    ("PATCH", "/api/v1/boards/{board_id}"): {"title": "Renamed"},
-    ("POST", "/api/v1/boards/{board_id}/archive"): None,
-    ("POST", "/api/v1/boards/{board_id}/restore"): None,
-    ("POST", "/api/v1/boards/{board_id}/undo"): None,
-    ("POST", "/api/v1/boards/{board_id}/redo"): None,
-    ("POST", "/api/v1/boards/{board_id}/columns"): {"title": "Later"},
-    ("PATCH", "/api/v1/boards/{board_id}/columns/{column_id}"): {"wip_limit": 5},
-    ("POST", "/api/v1/boards/{board_id}/columns/{column_id}/move"): {"position": 0},
-    ("DELETE", "/api/v1/boards/{board_id}/columns/{column_id}"): None,
-    ("POST", "/api/v1/boards/{board_id}/cards"): {"column_id": "{column_id}", "title": "T"},
-    ("GET", "/api/v1/boards/{board_id}/cards/{card_id}"): None,
-    ("PATCH", "/api/v1/boards/{board_id}/cards/{card_id}"): {"title": "T2"},
-    ("POST", "/api/v1/boards/{board_id}/cards/{card_id}/move"): {
-        "column_id": "{column_id}",
-        "position": 0,
-    },
-    ("POST", "/api/v1/boards/{board_id}/cards/{card_id}/archive"): None,
-    ("POST", "/api/v1/boards/{board_id}/cards/{card_id}/restore"): None,
-    ("GET", "/api/v1/boards/{board_id}/history"): None,
-    ("GET", "/api/v1/boards/{board_id}/stream"): None,
-    ("GET", "/api/v1/search"): None,
-    ("GET", "/api/v1/projections"): None,
-    ("GET", "/api/v1/events"): None,
-    ("GET", "/api/v1/boards/{board_id}/events"): None,
-    ("GET", "/api/v1/admin/backup"): None,
-}
+#: Signing in is the one /api route that takes no token: it is how a browser gets one.
+SIGN_IN = ("POST", "/api/v1/session")
+NEEDS_A_TOKEN = [route for route in API_ROUTES if route != SIGN_IN]
 
 TOKENS = {
     "missing": None,
@@ -63,6 +33,7 @@ TOKENS = {
     "empty": "Bearer ",
     "no-scheme": "test-token",
     "basic": "Basic dGVzdC10b2tlbg==",
+    "unknown-api-token": "Bearer kanban_0123456789abcdef_" + "x" * 43,
 }
 
 
@@ -70,37 +41,33 @@ def test_the_request_table_covers_every_api_route() -> None:
     assert sorted(REQUESTS) == API_ROUTES
 
 
-def _fill(board: Board, path: str, body: Any) -> tuple[str, Any]:
-    card = board.cards[1] if path.endswith("/restore") else board.cards[0]
-    ids = {"board_id": board.id, "column_id": board.columns[1], "card_id": card}
-    if isinstance(body, dict):
-        body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
-    query = "?q=card" if path.endswith("/search") else ""
-    return path.format(**ids) + query, body
-
-
 @pytest.fixture
-def board(api: Api) -> Board:
-    """Card 0 live, card 1 archived (to restore), one undone change (to redo)."""
+def targets(api: Api) -> Targets:
+    """An admin's board: card 0 live, card 1 archived (to restore), one undone change (to
+    redo); sam, a viewer on it (to remove, to make an editor, to address as a user) with
+    a spare token (to revoke)."""
     board = api.populated(cards=2)
     api.ok("POST", f"/api/v1/boards/{board.id}/cards/{board.cards[1]}/archive")
     api.ok("PATCH", f"/api/v1/boards/{board.id}", json={"title": "Undone"})
     api.ok("POST", f"/api/v1/boards/{board.id}/undo")
+    sam = api.user("sam")
+    api.grant(board.id, sam, "viewer")
+    spare = api.token(sam)["token_id"]
     api.get("/api/v1/boards")  # projected: the queries below see all of it
-    return board
+    return Targets(board, sam, spare, member=sam, grantee=sam)
 
 
 @pytest.mark.parametrize("token", TOKENS.values(), ids=TOKENS.keys())
-@pytest.mark.parametrize(("method", "path"), API_ROUTES)
+@pytest.mark.parametrize(("method", "path"), NEEDS_A_TOKEN)
 def test_every_api_route_needs_the_token_and_writes_nothing_without_it(
     client: TestClient,
     anonymous: Anonymous,
-    board: Board,
+    targets: Targets,
     method: str,
     path: str,
     token: str | None,
 ) -> None:
-    url, body = _fill(board, path, REQUESTS[method, path])
+    url, body = fill(method, path, targets)
     with writes_nothing(client):
         response = anonymous.request(method, url, authorization=token, json=body)
     assert_problem(response, 401, "unauthorized")
@@ -111,11 +78,13 @@ def test_every_api_route_needs_the_token_and_writes_nothing_without_it(
     ("method", "path"), [r for r in API_ROUTES if not r[1].endswith("/stream")]
 )
 def test_with_the_token_the_same_requests_succeed(
-    client: TestClient, board: Board, method: str, path: str
+    client: TestClient, api: Api, targets: Targets, method: str, path: str
 ) -> None:
-    url, body = _fill(board, path, REQUESTS[method, path])
+    if (method, path) == SIGN_IN:
+        api.ok("PATCH", f"/api/v1/users/{targets.subject.id}", json={"password": PASSWORD})
+    url, body = fill(method, path, targets)
     response = client.request(method, url, json=body)
-    assert response.status_code in (200, 201), response.text
+    assert response.status_code in (200, 201, 204), response.text
 
 
 @pytest.mark.parametrize(
@@ -213,6 +182,39 @@ def test_unknown_routes_and_methods_are_problems(client: TestClient) -> None:
 # --- the OpenAPI document -------------------------------------------------------
 
 
+#: GET routes that refuse some signed-in callers (403): admin-only, or another's account.
+GETS_THAT_REFUSE = {
+    "/api/v1/events",
+    "/api/v1/projections",
+    "/api/v1/admin/backup",
+    "/api/v1/users/{user_id}/tokens",
+}
+
+
+def _expected_errors(method: str, path: str, operation: dict[str, Any]) -> set[str]:
+    """The problem responses a route can give, so must document."""
+    # Only GET /api/v1/projections and GET /api/v1/users/me take no input at all.
+    takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
+    expected = {"401", "422"} if takes_input else {"401"}
+    if "{" in path:
+        expected.add("404")  # an id in the path that does not exist, or is not yours
+    if method == "GET":
+        if path in GETS_THAT_REFUSE:
+            expected.add("403")
+        return expected
+    # Any request may carry a body, and one over 64 KiB is refused before it is read.
+    expected |= {"413", "422"}
+    if (method, path) == SIGN_IN:
+        return expected | {"429"}
+    # 403: a role or an admin action, and a session cookie without its CSRF token.
+    expected.add("403")
+    if not path.startswith("/api/v1/session"):
+        expected.add("409")  # a rule of the board or the directory
+    if "{board_id}" in path or path == "/api/v1/boards":
+        expected.add("412")  # If-Match against the board's version
+    return expected
+
+
 def test_openapi_documents_every_route_with_its_error_responses(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     documented = sorted(
@@ -222,22 +224,22 @@ def test_openapi_documents_every_route_with_its_error_responses(client: TestClie
         if path.startswith("/api")
     )
     assert documented == API_ROUTES
+    missing = []
     for method, path in API_ROUTES:
         operation = spec["paths"][path][method.lower()]
         responses = operation["responses"]
-        # GET /api/v1/projections takes no input at all, so it has no 422 to document.
-        takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
-        expected = {"401", "422"} if takes_input else {"401"}
-        if method != "GET":
-            expected |= {"404", "409", "412", "413", "422"}
-        if "{board_id}" in path:
-            expected.add("404")
-        for code in expected:
-            assert code in responses, f"{method} {path} does not document {code}"
+        for code in sorted(_expected_errors(method, path, operation)):
+            if code not in responses:
+                missing.append(f"{method} {path} {code}")
+                continue
             assert list(responses[code]["content"]) == [PROBLEM], (method, path, code)
         schema = responses["401"]["content"][PROBLEM]["schema"]
         assert set(schema["required"]) == {"type", "title", "status", "detail"}
-        assert operation["security"] == [{"HTTPBearer": []}]
+        if (method, path) == SIGN_IN:
+            assert "security" not in operation
+        else:
+            assert operation["security"] == [{"HTTPBearer": []}, {"APIKeyCookie": []}]
+    assert not missing, "undocumented error responses:\n" + "\n".join(missing)
     for path in ("/healthz", "/readyz", "/metrics"):
         assert "get" in spec["paths"][path]
 

@@ -19,7 +19,7 @@ from kanban.service.codec import derived_id
 from kanban.service.repository import load_board
 
 router = APIRouter(prefix="/api/v1/boards", tags=["boards"], responses=responses(401, 422))
-COMMAND = responses(404, 409, 412, 413, 503)
+COMMAND = responses(403, 404, 409, 412, 413, 503)
 
 
 @router.post("", status_code=201, response_model=schemas.BoardCreated, responses=COMMAND)

@@ -15,7 +15,7 @@ from kanban.service.codec import derived_id
 router = APIRouter(
     prefix="/api/v1/boards/{board_id}/cards", tags=["cards"], responses=responses(401, 422)
 )
-COMMAND = responses(404, 409, 412, 413, 503)
+COMMAND = responses(403, 404, 409, 412, 413, 503)
 
 
 @router.post("", status_code=201, response_model=schemas.CardCreated, responses=COMMAND)

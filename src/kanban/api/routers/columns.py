@@ -13,7 +13,7 @@ from kanban.service.codec import derived_id
 router = APIRouter(
     prefix="/api/v1/boards/{board_id}/columns",
     tags=["columns"],
-    responses=responses(401, 404, 409, 412, 413, 422, 503),
+    responses=responses(401, 403, 404, 409, 412, 413, 422, 503),
 )
 
 

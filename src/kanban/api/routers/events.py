@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["feed"], responses=responses(401, 422
 MAX_SEQ = 2**63 - 1
 
 
-@router.get("/events", response_model=schemas.FeedPublic)
+@router.get("/events", response_model=schemas.FeedPublic, responses=responses(403))
 async def events(
     rt: RuntimeDep,
     who: Admin,

@@ -15,7 +15,7 @@ router = APIRouter(
     tags=["members"],
     responses=responses(401, 404, 422),
 )
-COMMAND = responses(403, 409, 412, 503)
+COMMAND = responses(403, 409, 412, 413, 503)
 
 
 @router.get("", response_model=s.MemberListPublic)

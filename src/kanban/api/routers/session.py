@@ -21,7 +21,7 @@ from kanban.store.codec import format_time
 router = APIRouter(prefix="/api/v1/session", tags=["session"], responses=responses(422))
 
 
-@router.post("", response_model=s.SessionPublic, responses=responses(401, 429, 503))
+@router.post("", response_model=s.SessionPublic, responses=responses(401, 413, 429, 503))
 async def sign_in(
     body: s.SessionCreate, request: Request, response: Response, rt: RuntimeDep
 ) -> s.SessionPublic:
@@ -72,7 +72,7 @@ async def session(request: Request, rt: RuntimeDep, who: Actor) -> s.SessionPubl
     )
 
 
-@router.delete("", status_code=204, responses=responses(401, 403, 503))
+@router.delete("", status_code=204, responses=responses(401, 403, 413, 503))
 async def sign_out(rt: RuntimeDep, who: Actor) -> Response:
     """Sign out: the session is revoked (it fails everywhere at once) and its cookie cleared."""
     if who.via == "session" and who.token_id is not None:

@@ -30,8 +30,9 @@ LIVE_FIELDS = ("seq", "version", "type", "summary", "data", "actor", "actor_name
         200: {
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
             "description": "`id:` seq, `event:` type, `data:` {seq, version, type, "
-            "summary, data, actor, actor_name, recorded_at}; `: heartbeat` comments; `event: reset` when the stream "
-            "cannot resume from Last-Event-ID (refetch the board); `event: revoked`, then "
+            "summary, data, actor, actor_name, recorded_at}; `: heartbeat` comments; "
+            "`event: reset` when the stream cannot resume from Last-Event-ID (refetch "
+            "the board); `event: revoked`, then "
             "the end, when your token or session is revoked or you leave the board.",
         }
     },

@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from kanban.api import access_schemas as s
 from kanban.api.auth import Principal
-from kanban.api.deps import Actor, Admin, Ctx, Runtime, RuntimeDep, dispatch, settled
+from kanban.api.deps import AccountCtx, Actor, Admin, Runtime, RuntimeDep, dispatch, settled
 from kanban.api.problems import responses
 from kanban.domain import commands as cmd
 from kanban.domain.errors import Forbidden, TokenShownOnce, UserNotFound, ValidationFailed
@@ -16,11 +16,13 @@ from kanban.service import credentials
 from kanban.service.codec import derived_id
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=responses(401, 422))
-COMMAND = responses(403, 404, 409, 503)
+COMMAND = responses(403, 404, 409, 413, 503)
 
 
 @router.post("", status_code=201, response_model=s.UserCreated, responses=COMMAND)
-async def create_user(body: s.UserCreate, rt: RuntimeDep, ctx: Ctx, who: Admin) -> s.UserCreated:
+async def create_user(
+    body: s.UserCreate, rt: RuntimeDep, ctx: AccountCtx, who: Admin
+) -> s.UserCreated:
     """Add a user (admins only). The answer holds their first API token, shown once."""
     password_hash = None
     if body.password is not None:
@@ -64,7 +66,7 @@ async def get_user(user_id: str, rt: RuntimeDep, who: Actor) -> s.UserPublic:
 
 @router.patch("/{user_id}", response_model=s.UserPublic, responses=COMMAND)
 async def update_user(
-    user_id: str, body: s.UserUpdate, rt: RuntimeDep, ctx: Ctx, who: Actor
+    user_id: str, body: s.UserUpdate, rt: RuntimeDep, ctx: AccountCtx, who: Actor
 ) -> s.UserPublic:
     """Change a display name or password (your own, or anyone's as an admin), or admin rights."""
     _self_or_admin(who, user_id)
@@ -93,7 +95,7 @@ async def update_user(
 
 @router.post("/{user_id}/tokens", status_code=201, response_model=s.TokenCreated, responses=COMMAND)
 async def create_token(
-    user_id: str, body: s.TokenCreate, rt: RuntimeDep, ctx: Ctx, who: Actor
+    user_id: str, body: s.TokenCreate, rt: RuntimeDep, ctx: AccountCtx, who: Actor
 ) -> s.TokenCreated:
     """Issue another API token (yours, or anyone's as an admin). It is shown once."""
     token = credentials.mint_token()
@@ -121,7 +123,7 @@ async def list_tokens(user_id: str, rt: RuntimeDep, who: Actor) -> s.TokenListPu
 
 
 @router.delete("/{user_id}/tokens/{token_id}", status_code=204, responses=COMMAND)
-async def revoke_token(user_id: str, token_id: str, rt: RuntimeDep, ctx: Ctx) -> Response:
+async def revoke_token(user_id: str, token_id: str, rt: RuntimeDep, ctx: AccountCtx) -> Response:
     """Revoke a token or a session: it stops working at once, on open live streams too."""
     result = await dispatch(rt, cmd.RevokeToken(user_id, token_id), ctx)
     await settled(rt, result)
