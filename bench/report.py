@@ -31,9 +31,7 @@ class Result:
         """kanban / baseline (for latency: baseline / kanban), so > 1 is always better."""
         if self.baseline is None or self.baseline == 0 or self.kanban == 0:
             return None
-        return (
-            self.kanban / self.baseline if self.higher_is_better else self.baseline / self.kanban
-        )
+        return self.kanban / self.baseline if self.higher_is_better else self.baseline / self.kanban
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "ratio": self.ratio}
