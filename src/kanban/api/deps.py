@@ -6,7 +6,7 @@ import asyncio
 import re
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -65,7 +65,12 @@ class Runtime:
     throttle: SignInThrottle
 
 
-def runtime(request: Request) -> Runtime:
+# Dependencies are `async def` although they do not await: FastAPI runs a plain
+# `def` dependency in a worker thread, a hop that costs more than their work (a
+# dict lookup or an indexed SQLite read) on every request.
+
+
+async def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
 
@@ -107,7 +112,7 @@ def authenticate(
     raise Unauthenticated("sign in, or send a bearer token")
 
 
-def principal(
+async def principal(
     rt: RuntimeDep,
     request: Request,
     token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -120,7 +125,7 @@ def principal(
 Actor = Annotated[Principal, Depends(principal)]
 
 
-def admin_only(who: Actor) -> Principal:
+async def admin_only(who: Actor) -> Principal:
     if not who.admin:
         raise Forbidden("only an admin may do this")
     return who
@@ -129,14 +134,14 @@ def admin_only(who: Actor) -> Principal:
 Admin = Annotated[Principal, Depends(admin_only)]
 
 
-def board_role(needed: Role) -> Callable[..., Principal]:
+def board_role(needed: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the caller, if their role on the path's board allows `needed`.
 
     Queries check the access read model; commands are checked again by the
     writer against the board itself.
     """
 
-    def check(board_id: str, rt: RuntimeDep, who: Actor) -> Principal:
+    async def check(board_id: str, rt: RuntimeDep, who: Actor) -> Principal:
         if not who.admin:
             held = rt.kanban.read.role(board_id, who.user_id)
             members = {who.user_id: Role(held)} if held else {}
@@ -149,7 +154,7 @@ def board_role(needed: Role) -> Callable[..., Principal]:
 Viewer = Annotated[Principal, Depends(board_role(Role.VIEWER))]
 
 
-def command_context(
+async def command_context(
     who: Actor,
     idempotency_key: Annotated[
         str | None,
@@ -167,6 +172,10 @@ def command_context(
         ),
     ] = None,
 ) -> CommandContext:
+    return _context(who, idempotency_key, if_match)
+
+
+def _context(who: Principal, idempotency_key: str | None, if_match: str | None) -> CommandContext:
     if idempotency_key:
         command_id = str(uuid.uuid5(_KEY_NAMESPACE, f"{who.user_id}\x00{idempotency_key}"))
     else:
@@ -179,7 +188,7 @@ def command_context(
 Ctx = Annotated[CommandContext, Depends(command_context)]
 
 
-def account_context(
+async def account_context(
     who: Actor,
     idempotency_key: Annotated[
         str | None,
@@ -190,7 +199,7 @@ def account_context(
     ] = None,
 ) -> CommandContext:
     """The context of a change to users and tokens: no board, so no If-Match."""
-    return command_context(who, idempotency_key, None)
+    return _context(who, idempotency_key, None)
 
 
 AccountCtx = Annotated[CommandContext, Depends(account_context)]

@@ -29,7 +29,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is None and b"transfer-encoding" not in headers:
+            # No body at all (most GETs): nothing to count, no wrappers to pay for.
+            await self.app(scope, receive, send)
+            return
         if length is not None and length.isdigit() and int(length) > self.limit:
             await self._refuse(send)
             return

@@ -127,7 +127,7 @@ async def _unauthorized(request: Request) -> JSONResponse | None:
         return None
     try:
         session = await session_cookie(request)
-        authenticate(runtime(request), request, await bearer(request), session)
+        authenticate(await runtime(request), request, await bearer(request), session)
     except errors.Unauthenticated as exc:
         return await kanban_error(request, exc)
     return None
