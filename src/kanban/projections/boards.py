@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 
-import orjson
-
 from kanban.domain import events as ev
 from kanban.domain.model import Board, card_view
 from kanban.projections.base import BoardRow, Projection, ReadTransaction
+from kanban.projections.render import ViewRenderer
 from kanban.service.codec import decode
 from kanban.service.repository import load_board
 from kanban.store.base import EventFeed, StoredEvent
@@ -30,9 +29,11 @@ class BoardsProjection(Projection):
         self.source = source
         self.capacity = capacity
         self._boards: OrderedDict[str, Board] = OrderedDict()
+        self._views: dict[str, ViewRenderer] = {}
 
     def reset(self) -> None:
         self._boards.clear()
+        self._views.clear()
 
     def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
         touched: dict[str, Board] = {}
@@ -41,7 +42,12 @@ class BoardsProjection(Projection):
         created: dict[str, str] = {}
         updated: dict[str, str] = {}
         for stored in events:
-            board = touched.get(stored.stream_id) or self._board(tx, stored.stream_id)
+            board = touched.get(stored.stream_id)
+            if board is None:
+                board = self._board(tx, stored.stream_id)
+                if board is None or board is not self._boards.get(stored.stream_id):
+                    # Not the board we rendered last: its card fragments may be stale.
+                    self._views.pop(stored.stream_id, None)
             if board is not None and stored.version <= board.version:
                 continue  # already projected
             board = Board.fold([decode(stored)], board)
@@ -65,7 +71,11 @@ class BoardsProjection(Projection):
                 created.get(board_id, updated[board_id]),
                 updated[board_id],
             )
-            tx.put_board(row, orjson.dumps(board.view()), orjson.dumps(board.view(True)))
+            renderer = self._views.get(board_id)
+            if renderer is None:
+                renderer = self._views[board_id] = ViewRenderer()
+            renderer.forget(cards.get(board_id, {}))
+            tx.put_board(row, renderer.render(board, False), renderer.render(board, True))
             for card_id, version in cards.get(board_id, {}).items():
                 card = board.card(card_id)
                 if card is None:
@@ -88,4 +98,5 @@ class BoardsProjection(Projection):
         self._boards[board.id] = board
         self._boards.move_to_end(board.id)
         while len(self._boards) > self.capacity:
-            self._boards.popitem(last=False)
+            evicted, _ = self._boards.popitem(last=False)
+            self._views.pop(evicted, None)
