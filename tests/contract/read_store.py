@@ -245,3 +245,13 @@ class ReadStoreContract:
         assert read_store.card("b", "c") is None
         assert read_store.search("kept", 10) == []
         assert [i["undone"] for i in read_store.history("b", 10)] == [False]
+
+    def test_the_access_generation_moves_with_every_commit_and_only_then(
+        self, read_store: ReadStore
+    ) -> None:
+        before = read_store.access_generation()
+        assert read_store.user("admin") is not None
+        assert read_store.access_generation() == before  # reading changes nothing
+        with read_store.transaction() as tx:
+            tx.put_member("b", "u", "viewer")
+        assert read_store.access_generation() != before

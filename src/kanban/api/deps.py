@@ -143,7 +143,7 @@ def board_role(needed: Role) -> Callable[..., Awaitable[Principal]]:
 
     async def check(board_id: str, rt: RuntimeDep, who: Actor) -> Principal:
         if not who.admin:
-            held = rt.kanban.read.role(board_id, who.user_id)
+            held = rt.auth.role(board_id, who.user_id)
             members = {who.user_id: Role(held)} if held else {}
             authorize(board_id, members, who.user_id, False, needed)
         return who

@@ -9,7 +9,7 @@ writes, so a crash never applies an event twice or skips one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -106,6 +106,15 @@ class AccessWrites(ABC):
 
 class AccessReads(ABC):
     """What authentication and authorization ask the read side."""
+
+    @abstractmethod
+    def access_generation(self) -> Hashable:
+        """A value that changes whenever users, tokens or members may have changed.
+
+        An answer cached under one value is still true while the value holds;
+        the value moves on with any commit to the read database (by this
+        process or another: a command-line revocation included).
+        """
 
     @abstractmethod
     def user(self, user_id: str) -> UserRow | None: ...

@@ -101,4 +101,4 @@ def _resume_point(rt: Runtime, last_event_id: str | None) -> tuple[int, bool]:
 def _still_allowed(rt: Runtime, board_id: str, who: Principal) -> bool:
     if not rt.auth.still_valid(who):
         return False
-    return who.admin or rt.kanban.read.role(board_id, who.user_id) is not None
+    return who.admin or rt.auth.role(board_id, who.user_id) is not None
