@@ -13,6 +13,7 @@ from kanban import __version__
 from kanban.api import problems
 from kanban.api.auth import Authenticator, load_admin_token
 from kanban.api.deps import Runtime, ViewCache
+from kanban.api.fast import BoardFastPath
 from kanban.api.forward import ForwardToWriter
 from kanban.api.live import Watermark
 from kanban.api.metrics import Metrics
@@ -107,4 +108,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ForwardToWriter, writer_url=settings.writer_url, state=app.state)
     app.add_middleware(Timing, observe=observe)
     app.add_middleware(BodyLimit)
+    # Outermost: the common read of a board skips routing and the layers above.
+    app.add_middleware(BoardFastPath, state=app.state)
     return app

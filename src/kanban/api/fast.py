@@ -1,0 +1,130 @@
+"""The hottest query, answered before the framework: GET of a current board.
+
+A board is read far more often than it changes, and its answer is bytes kept
+by version (or a 304). The full route spends most of its time in routing,
+dependency resolution and middleware rather than in that lookup, so this
+ASGI layer answers the common case itself: a signed-in member reading a
+board as it is now. Anything else (no or bad credentials, no access, an
+unknown board, `min_seq`, time travel, other parameters) goes to the full
+route, which answers with the same semantics and problem details.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kanban.api.auth import SESSION_COOKIE, Principal
+from kanban.domain.errors import KanbanError
+
+BOARD = re.compile(r"^/api/v1/boards/([^/]+)$")
+ROUTE = "/api/v1/boards/{board_id}"
+_FLAGS = {b"true": True, b"false": False, b"1": True, b"0": False}
+
+
+class BoardFastPath:
+    def __init__(self, app: ASGIApp, state: Any) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        match = BOARD.match(scope["path"])
+        runtime = getattr(self.state, "runtime", None)
+        include_archived = _archived_flag(scope.get("query_string", b""))
+        if match is None or runtime is None or include_archived is None:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        answer = _answer(runtime, match.group(1), include_archived, dict(scope["headers"]))
+        if answer is None:
+            await self.app(scope, receive, send)
+            return
+        status, headers, body = answer
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        runtime.metrics.latency.labels("GET", ROUTE, str(status)).observe(
+            time.perf_counter() - started
+        )
+
+
+def _archived_flag(query: bytes) -> bool | None:
+    """include_archived from a query of nothing else; None: leave it to the full route."""
+    if not query:
+        return False
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    if len(pairs) != 1 or pairs[0][0] != "include_archived":
+        return None
+    return _FLAGS.get(pairs[0][1].lower().encode())
+
+
+def _answer(
+    rt: Any, board_id: str, include_archived: bool, headers: dict[bytes, bytes]
+) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    who = _principal(rt, headers)
+    if who is None:
+        return None
+    try:
+        if not who.admin and rt.auth.role(board_id, who.user_id) is None:
+            return None
+        current = rt.kanban.read.board_version(board_id)
+        if current is None:
+            return None
+        etag = f'"{current}"'.encode()
+        if_none_match = headers.get(b"if-none-match")
+        if if_none_match is not None and etag in {
+            t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")
+        }:
+            return 304, [(b"etag", etag)], b""
+        key = (board_id, include_archived)
+        body = rt.views.get(key, current)
+        if body is None:
+            found = rt.kanban.read.board_view(board_id, include_archived)
+            if found is None:
+                return None
+            current, body = found
+            etag = f'"{current}"'.encode()
+            rt.views.put(key, current, body)
+    except KanbanError:
+        return None  # the full route reports it properly
+    return (
+        200,
+        [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"etag", etag),
+        ],
+        body,
+    )
+
+
+def _principal(rt: Any, headers: dict[bytes, bytes]) -> Principal | None:
+    try:
+        authorization = headers.get(b"authorization")
+        if authorization is not None:
+            scheme, _, token = authorization.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                return None
+            who: Principal = rt.auth.authenticate(token.strip(), "api")
+            return who
+        cookie = headers.get(b"cookie")
+        if cookie is None:
+            return None
+        session = _cookie(cookie.decode("latin-1"), SESSION_COOKIE)
+        return rt.auth.authenticate(session, "session") if session else None
+    except KanbanError:
+        return None
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
