@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
@@ -97,6 +98,11 @@ def serve(
     # uvicorn re-raises SIGTERM after its graceful shutdown; with this no-op as
     # the handler to restore, a clean shutdown exits 0 instead of 143.
     signal.signal(signal.SIGTERM, lambda *_: None)
+    # Full collections walk every object the caches keep (boards, decoded events):
+    # tens of ms at a time. Collect young objects less often, and never walk
+    # what was alive at startup again.
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 50)
     Server(config).run()
 
 

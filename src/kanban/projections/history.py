@@ -23,6 +23,8 @@ class NameBook:
 
     def __init__(self, names: dict[str, str]) -> None:
         self.names = names
+        #: Whether anything was learnt (most events rename nothing: nothing to write).
+        self.changed = False
 
     def column(self, column_id: str) -> _Named | None:
         title = self.names.get(f"column:{column_id}")
@@ -35,13 +37,18 @@ class NameBook:
     def learn(self, event: ev.Event) -> None:
         match event:
             case ev.ColumnAdded() | ev.ColumnRenamed():
-                self.names[f"column:{event.column_id}"] = event.title
+                self._name(f"column:{event.column_id}", event.title)
             case ev.CardAdded():
-                self.names[f"card:{event.card_id}"] = event.title
+                self._name(f"card:{event.card_id}", event.title)
             case ev.CardEdited():
                 for change in event.changes:
                     if change.field == "title":
-                        self.names[f"card:{event.card_id}"] = change.value
+                        self._name(f"card:{event.card_id}", change.value)
+
+    def _name(self, key: str, title: str) -> None:
+        if self.names.get(key) != title:
+            self.names[key] = title
+            self.changed = True
 
 
 class HistoryProjection(Projection):
@@ -80,4 +87,5 @@ class HistoryProjection(Projection):
             )
         tx.add_history(rows)
         for board_id, book in books.items():
-            tx.put_names(board_id, book.names)
+            if book.changed:
+                tx.put_names(board_id, book.names)

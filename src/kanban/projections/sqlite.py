@@ -25,7 +25,7 @@ from kanban.projections.sqlite_access import (
     SQLiteAccessReads,
     SQLiteAccessWrites,
 )
-from kanban.store.sqlite import private_file
+from kanban.store.sqlite import WAL_SIZE_LIMIT, Checkpointer, private_file
 
 READ_SCHEMA = 3
 
@@ -87,6 +87,7 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         self._readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._writer = self._open_writer()
+        self._checkpointer = Checkpointer(self.path)
 
     def _open_writer(self) -> sqlite3.Connection:
         private_file(self.path)
@@ -104,6 +105,9 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         # Disposable: a crash may lose the newest batches, which the
         # checkpoint (in the same transaction) then replays.
         conn.execute("PRAGMA synchronous = NORMAL")
+        # WAL checkpoints beside the projector, not inside its commits (see Checkpointer).
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         if version == 0:
             conn.execute("BEGIN IMMEDIATE")
             (again,) = conn.execute("PRAGMA user_version").fetchone()
@@ -244,6 +248,7 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         return [{**orjson.loads(body), "snippet": snippet} for body, snippet in rows]
 
     def close(self) -> None:
+        self._checkpointer.stop()
         with self._lock:
             for conn in self._readers:
                 conn.close()

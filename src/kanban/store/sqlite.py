@@ -46,6 +46,8 @@ Clock = Callable[[], datetime]
 VERIFY_PAGE = 5000
 
 CACHE_KIB = 64 * 1024
+#: The WAL is cut back to this size once checkpointed (it may grow past it between).
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 """Page cache of the write connection (readers get a quarter each)."""
 
 _COLS = codec.ROW_COLUMNS
@@ -129,6 +131,7 @@ class SQLiteEventStore(EventStore):
         except BaseException:
             self._writer.close()
             raise
+        self._checkpointer = Checkpointer(self.path)
 
     @classmethod
     def open(
@@ -175,6 +178,9 @@ class SQLiteEventStore(EventStore):
                     self._enable_wal(conn)
                     # FULL: an acknowledged commit survives power loss and kill -9.
                     conn.execute("PRAGMA synchronous = FULL")
+                    # Checkpoints run beside the writer (Checkpointer), not inside a commit.
+                    conn.execute("PRAGMA wal_autocheckpoint = 0")
+                    conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
                 else:
                     conn.execute("PRAGMA query_only = ON")
             except BaseException:
@@ -432,6 +438,7 @@ class SQLiteEventStore(EventStore):
             if self._closed:
                 return
             self._closed = True
+            self._checkpointer.stop()
             self._writer.close()
         with self._readers_lock:
             readers, self._readers = self._readers, []
@@ -564,3 +571,37 @@ def private_file(path: str | Path) -> None:
     if str(path) != ":memory:" and not os.path.exists(path):
         with suppress(FileExistsError):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+class Checkpointer:
+    """Moves a WAL's pages into its database file from a thread of its own.
+
+    SQLite checkpoints inline by default: the commit that takes the WAL past
+    1,000 pages copies them back, fsyncs and makes every command queued behind
+    it wait (tens of ms). With automatic checkpoints off on the writer, this
+    thread runs PASSIVE checkpoints, which never block a writer or a reader,
+    every `interval` seconds; SQLite releases the GIL while it does the I/O.
+    """
+
+    def __init__(self, path: Path, interval: float = 0.25) -> None:
+        self.path = path
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"kanban-checkpoint-{path.name}", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = 1000")
+            while not self._stop.wait(self.interval):
+                with suppress(sqlite3.Error):  # busy or closing: the next turn tries again
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
