@@ -21,7 +21,7 @@ from kanban.store.base import EventStore, ProgressCallback
 log = logging.getLogger(__name__)
 
 EMBEDDED = "embedded"
-REBUILD_PAGE = 25_000
+REBUILD_PAGE = 10_000
 
 
 class Projector(ReportsProgress):
