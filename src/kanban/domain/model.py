@@ -112,17 +112,30 @@ class Board:
         self._last_command: str | None = None
         #: Version of the newest snapshot of this board (0: none known).
         self.snapshot_version = 0
+        #: True for a board folded for its content only (see `fold`): never decide on it.
+        self.content_only = False
 
     # --- folding ---------------------------------------------------------
 
     @classmethod
-    def fold(cls, records: Iterable[RecordedEvent], board: Board | None = None) -> Board:
-        """Fold events onto `board` (or from the board's creation when None)."""
+    def fold(
+        cls,
+        records: Iterable[RecordedEvent],
+        board: Board | None = None,
+        content_only: bool = False,
+    ) -> Board:
+        """Fold events onto `board` (or from the board's creation when None).
+
+        `content_only` skips the bookkeeping that only deciding and undoing
+        need (who last changed what, each actor's undo stacks): a read model
+        that only shows the board folds several times faster without it.
+        """
         for record in records:
             if board is None:
                 if not isinstance(record.event, ev.BoardCreated):
                     raise CorruptStream(f"stream starts with {record.event.type_name}")
                 board = cls(record.event.board_id, record.event.title)
+                board.content_only = content_only
             board.apply(record)
         if board is None:
             raise CorruptStream("stream has no events")
@@ -134,6 +147,8 @@ class Board:
         self.mutate(record.event)
         self.version = record.version
         self.seq = record.seq
+        if self.content_only:
+            return
         ref = ChangeRef(record.version, record.actor, record.event.type_name)
         for aspect in touched(record.event):
             self.last_change[aspect] = ref

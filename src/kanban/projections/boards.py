@@ -50,7 +50,7 @@ class BoardsProjection(Projection):
                     self._views.pop(stored.stream_id, None)
             if board is not None and stored.version <= board.version:
                 continue  # already projected
-            board = Board.fold([decode(stored)], board)
+            board = Board.fold([decode(stored)], board, content_only=True)
             touched[board.id] = board
             updated[board.id] = format_time(stored.recorded_at)
             if stored.version == 1:
@@ -92,7 +92,9 @@ class BoardsProjection(Projection):
         if version == 0:
             return None
         # Cold (restart, or evicted): the board as the read model last saw it.
-        return load_board(self.source, board_id, version)
+        board = load_board(self.source, board_id, version)
+        board.content_only = True  # what it folds from here on is for the view only
+        return board
 
     def _remember(self, board: Board) -> None:
         self._boards[board.id] = board
