@@ -81,7 +81,10 @@ class Projector(ReportsProgress):
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.catch_up()
+                # Far behind (a first start on a restored log, a deleted read.db):
+                # large pages, as a rebuild takes; near the head, small ones.
+                behind = self.source.head_seq() - self._watermark
+                self.catch_up(page=REBUILD_PAGE if behind > REBUILD_PAGE else None)
             except Exception:
                 log.exception("projection failed; retrying")
                 for projection in self.projections:
