@@ -20,6 +20,7 @@ from kanban.api.metrics import Metrics
 from kanban.api.throttle import SignInThrottle
 from kanban.bootstrap import Kanban
 from kanban.domain.access import Role, authorize
+from kanban.projections.render import exact
 from kanban.domain.commands import Command, CommandContext, CommandResult
 from kanban.domain.errors import (
     CsrfRejected,
@@ -46,7 +47,7 @@ class ViewCache:
         return hit[1] if hit and hit[0] == version else None
 
     def put(self, key: tuple[str, bool], version: int, body: bytes) -> None:
-        self.entries[key] = (version, body)
+        self.entries[key] = (version, exact(body))
         self.entries.move_to_end(key)
         while len(self.entries) > self.capacity:
             self.entries.popitem(last=False)

@@ -32,12 +32,15 @@ class Projector(ReportsProgress):
         projections: Sequence[Projection],
         page: int = 500,
         poll_seconds: float = 0.5,
+        linger: float = 0.002,
     ) -> None:
         self.source = source
         self.read = read
         self.projections = list(projections)
         self.page = page
         self.poll_seconds = poll_seconds
+        #: Seconds to wait after a wake-up before projecting (batches busy writers).
+        self.linger = linger
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -90,7 +93,10 @@ class Projector(ReportsProgress):
                 for projection in self.projections:
                     projection.reset()
                 self._stop.wait(1.0)
-            self._wake.wait(self.poll_seconds)
+            if self._wake.wait(self.poll_seconds) and self.linger:
+                # Woken by a commit: let the next few commits land, so that one read
+                # transaction carries several commands instead of one each.
+                self._stop.wait(self.linger)
             self._wake.clear()
 
     def catch_up(self, progress: ProgressCallback | None = None, page: int | None = None) -> int:
