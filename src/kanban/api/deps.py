@@ -20,7 +20,6 @@ from kanban.api.metrics import Metrics
 from kanban.api.throttle import SignInThrottle
 from kanban.bootstrap import Kanban
 from kanban.domain.access import Role, authorize
-from kanban.projections.render import exact
 from kanban.domain.commands import Command, CommandContext, CommandResult
 from kanban.domain.errors import (
     CsrfRejected,
@@ -30,6 +29,7 @@ from kanban.domain.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from kanban.projections.render import exact
 from kanban.service import credentials
 
 _KEY_NAMESPACE = uuid.UUID("3b0f8f8e-0d6e-4b1e-9a55-2f6c6c0e7d21")
