@@ -29,7 +29,6 @@ from kanban.domain.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from kanban.projections.render import exact
 from kanban.service import credentials
 
 _KEY_NAMESPACE = uuid.UUID("3b0f8f8e-0d6e-4b1e-9a55-2f6c6c0e7d21")
@@ -47,7 +46,8 @@ class ViewCache:
         return hit[1] if hit and hit[0] == version else None
 
     def put(self, key: tuple[str, bool], version: int, body: bytes) -> None:
-        self.entries[key] = (version, exact(body))
+        # Bytes from the read database are their exact size (see render.exact).
+        self.entries[key] = (version, body)
         self.entries.move_to_end(key)
         while len(self.entries) > self.capacity:
             self.entries.popitem(last=False)
@@ -77,6 +77,33 @@ async def runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+def current_view(
+    rt: Runtime, board_id: str, include_archived: bool, if_none_match: str | None
+) -> tuple[int, str, bytes] | None:
+    """A board as it is now: (200 or 304, its ETag, the body); None when there is none.
+
+    Shared by the board route and the fast path in front of it (api/fast.py).
+    """
+    read = rt.kanban.read
+    current = read.board_version(board_id)
+    if current is None:
+        return None
+    etag = f'"{current}"'
+    if if_none_match and etag in {t.strip().removeprefix("W/") for t in if_none_match.split(",")}:
+        return 304, etag, b""
+    key = (board_id, include_archived)
+    body = rt.views.get(key, current)
+    if body is None:
+        found = read.board_view(board_id, include_archived)
+        if found is None:
+            return None
+        current, body = found
+        etag = f'"{current}"'
+        rt.views.put(key, current, body)
+    return 200, etag, body
+
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kanban.api.auth import SESSION_COOKIE, Principal
+from kanban.api.deps import current_view
 from kanban.domain.errors import KanbanError
 
 BOARD = re.compile(r"^/api/v1/boards/([^/]+)$")
@@ -70,35 +71,29 @@ def _answer(
     who = _principal(rt, headers)
     if who is None:
         return None
+    if_none_match = headers.get(b"if-none-match")
     try:
         if not who.admin and rt.auth.role(board_id, who.user_id) is None:
             return None
-        current = rt.kanban.read.board_version(board_id)
-        if current is None:
-            return None
-        etag = f'"{current}"'.encode()
-        if_none_match = headers.get(b"if-none-match")
-        if if_none_match is not None and etag in {
-            t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")
-        }:
-            return 304, [(b"etag", etag)], b""
-        key = (board_id, include_archived)
-        body = rt.views.get(key, current)
-        if body is None:
-            found = rt.kanban.read.board_view(board_id, include_archived)
-            if found is None:
-                return None
-            current, body = found
-            etag = f'"{current}"'.encode()
-            rt.views.put(key, current, body)
+        found = current_view(
+            rt,
+            board_id,
+            include_archived,
+            if_none_match.decode("latin-1") if if_none_match else None,
+        )
     except KanbanError:
         return None  # the full route reports it properly
+    if found is None:
+        return None
+    status, etag, body = found
+    if status == 304:
+        return 304, [(b"etag", etag.encode())], b""
     return (
         200,
         [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
-            (b"etag", etag),
+            (b"etag", etag.encode()),
         ],
         body,
     )

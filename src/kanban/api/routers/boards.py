@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 
 from kanban.api import schemas
-from kanban.api.deps import Actor, Ctx, MinSeq, RuntimeDep, Viewer, dispatch
+from kanban.api.deps import Actor, Ctx, MinSeq, RuntimeDep, Viewer, current_view, dispatch
 from kanban.api.problems import responses
 from kanban.domain import commands as cmd
 from kanban.domain.errors import BoardNotFound, ValidationFailed, VersionNotFound
@@ -60,22 +60,12 @@ async def get_board(
 ) -> Response:
     if version is not None or at is not None:
         return await _as_of(rt, board_id, include_archived, version, at)
-    read = rt.kanban.read
-    current = read.board_version(board_id)
-    if current is None:
+    found = current_view(rt, board_id, include_archived, if_none_match)
+    if found is None:
         raise BoardNotFound(f"board {board_id} does not exist")
-    etag = f'"{current}"'
-    if if_none_match and etag in {t.strip().removeprefix("W/") for t in if_none_match.split(",")}:
+    status, etag, body = found
+    if status == 304:
         return Response(status_code=304, headers={"ETag": etag})
-    key = (board_id, include_archived)
-    body = rt.views.get(key, current)
-    if body is None:
-        found = read.board_view(board_id, include_archived)
-        if found is None:
-            raise BoardNotFound(f"board {board_id} does not exist")
-        current, body = found
-        etag = f'"{current}"'
-        rt.views.put(key, current, body)
     return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
