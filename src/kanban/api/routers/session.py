@@ -12,7 +12,7 @@ from kanban.api import access_schemas as s
 from kanban.api.auth import SESSION_COOKIE
 from kanban.api.deps import Actor, RuntimeDep, dispatch, settled
 from kanban.api.problems import responses
-from kanban.api.routers.users import _found, _user
+from kanban.api.routers.users import found_user, user_public
 from kanban.domain import commands as cmd
 from kanban.domain.errors import Unauthenticated
 from kanban.service import credentials
@@ -55,7 +55,9 @@ async def sign_in(
         samesite="lax",
     )
     return s.SessionPublic(
-        user=_user(user), csrf_token=credentials.csrf_token(token.plain), expires_at=expires_at
+        user=user_public(user),
+        csrf_token=credentials.csrf_token(token.plain),
+        expires_at=expires_at,
     )
 
 
@@ -68,7 +70,7 @@ async def session(request: Request, rt: RuntimeDep, who: Actor) -> s.SessionPubl
         row = rt.kanban.read.token(who.token_id)
         expires_at = row.expires_at if row else None
     return s.SessionPublic(
-        user=_user(_found(rt, who.user_id)), csrf_token=csrf, expires_at=expires_at
+        user=user_public(found_user(rt, who.user_id)), csrf_token=csrf, expires_at=expires_at
     )
 
 

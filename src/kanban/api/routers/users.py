@@ -45,23 +45,23 @@ async def create_user(
             "and its token was shown then; issue a new token for them"
         )
     await settled(rt, result)
-    return s.UserCreated(**_user(_found(rt, user_id)).model_dump(), token=token.plain)
+    return s.UserCreated(**user_public(found_user(rt, user_id)).model_dump(), token=token.plain)
 
 
 @router.get("", response_model=s.UserListPublic)
 async def list_users(rt: RuntimeDep, who: Actor) -> s.UserListPublic:
     """Everyone who can sign in (what an owner picks members from)."""
-    return s.UserListPublic(users=[_user(u) for u in rt.kanban.read.users()])
+    return s.UserListPublic(users=[user_public(u) for u in rt.kanban.read.users()])
 
 
 @router.get("/me", response_model=s.UserPublic)
 async def me(rt: RuntimeDep, who: Actor) -> s.UserPublic:
-    return _user(_found(rt, who.user_id))
+    return user_public(found_user(rt, who.user_id))
 
 
 @router.get("/{user_id}", response_model=s.UserPublic, responses=responses(404))
 async def get_user(user_id: str, rt: RuntimeDep, who: Actor) -> s.UserPublic:
-    return _user(_found(rt, user_id))
+    return user_public(found_user(rt, user_id))
 
 
 @router.patch("/{user_id}", response_model=s.UserPublic, responses=COMMAND)
@@ -70,7 +70,7 @@ async def update_user(
 ) -> s.UserPublic:
     """Change a display name or password (your own, or anyone's as an admin), or admin rights."""
     _self_or_admin(who, user_id)
-    user = _found(rt, user_id)
+    user = found_user(rt, user_id)
     given = body.model_fields_set
     changes: dict[str, object] = {}
     if "display_name" in given:
@@ -90,7 +90,7 @@ async def update_user(
         )
     result = await dispatch(rt, cmd.UpdateUser(user_id, **changes), ctx)  # type: ignore[arg-type]
     await settled(rt, result)
-    return _user(_found(rt, user_id))
+    return user_public(found_user(rt, user_id))
 
 
 @router.post("/{user_id}/tokens", status_code=201, response_model=s.TokenCreated, responses=COMMAND)
@@ -118,7 +118,7 @@ async def create_token(
 async def list_tokens(user_id: str, rt: RuntimeDep, who: Actor) -> s.TokenListPublic:
     """A user's API tokens and web sessions (never their secrets), revoked ones too."""
     _self_or_admin(who, user_id)
-    _found(rt, user_id)
+    found_user(rt, user_id)
     return s.TokenListPublic(tokens=[_token(t, who) for t in rt.kanban.read.tokens(user_id)])
 
 
@@ -146,14 +146,14 @@ def _self_or_admin(who: Principal, user_id: str) -> None:
         raise Forbidden("a user manages only their own account; an admin manages anyone's")
 
 
-def _found(rt: Runtime, user_id: str) -> UserRow:
+def found_user(rt: Runtime, user_id: str) -> UserRow:
     user = rt.kanban.read.user(user_id)
     if user is None:
         raise UserNotFound(f"user {user_id} does not exist")
     return user
 
 
-def _user(row: UserRow) -> s.UserPublic:
+def user_public(row: UserRow) -> s.UserPublic:
     return s.UserPublic(
         user_id=row.user_id,
         name=row.name,
