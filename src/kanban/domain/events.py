@@ -32,12 +32,19 @@ class Event:
     def from_data(cls, data: JSON) -> Event:
         """Rebuild the event from `to_data` output of the current schema version."""
         # Replays decode every event of the log: the common case (no lists, no
-        # unknown keys) is one call.
-        if not any(type(value) is list for value in data.values()):
-            try:
+        # unknown keys) is one call, and most classes cannot hold a list at all.
+        flat = _FLAT.get(cls)
+        if flat is None:
+            flat = _FLAT[cls] = not any(
+                any(word in str(f.type) for word in ("tuple", "list", "Any"))
+                for f in dataclasses.fields(cls)
+            )
+        try:
+            if flat:
                 return cls(**data)
-            except TypeError:
-                pass
+            return cls(**{k: _freeze(v) if type(v) is list else v for k, v in data.items()})
+        except TypeError:
+            pass  # unknown keys (data of a newer minor change): keep the known ones
         names = _FIELD_NAMES.get(cls)
         if names is None:
             names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
@@ -45,6 +52,8 @@ class Event:
 
 
 _FIELD_NAMES: dict[type[Event], frozenset[str]] = {}
+#: Whether an event class has only scalar fields (no list in its data to freeze).
+_FLAT: dict[type[Event], bool] = {}
 
 
 def _plain(value: Any) -> Any:

@@ -12,9 +12,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from kanban.store.base import ProgressCallback, StoredEvent
+
+if TYPE_CHECKING:
+    from kanban.projections.bulk import Rebuild
+
+#: A history row as stored: seq, board_id, version, type, data (JSON bytes), actor,
+#: recorded_at, summary, unit_id, undo_of, redo_of, card_id.
+HistoryTuple = tuple[
+    int, str, int, str, bytes, str, str, str, str, str | None, str | None, str | None
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +202,18 @@ class ReadTransaction(AccessWrites):
     def add_history(self, rows: Sequence[HistoryRow]) -> None: ...
 
     @abstractmethod
+    def add_history_rows(self, rows: Sequence[HistoryTuple]) -> None:
+        """`add_history` for rows already in their stored shape (a rebuild's millions)."""
+
+    @abstractmethod
+    def defer_indexes(self) -> None:
+        """Drop the indexes that a rebuild's appends would otherwise grow row by row."""
+
+    @abstractmethod
+    def build_indexes(self) -> None:
+        """Build every index `defer_indexes` dropped (nothing when they exist)."""
+
+    @abstractmethod
     def set_undone(self, board_id: str, unit_id: str, undone: bool) -> None: ...
 
     @abstractmethod
@@ -260,6 +281,12 @@ class Projection(ABC):
 
     def reset(self) -> None:  # noqa: B027 - an optional hook; most projections keep no memory
         """Forget in-memory state (called before a rebuild and after a failed batch)."""
+
+    def rebuilder(self) -> Rebuild:
+        """This projection's part in a rebuild from seq 0 (by default `apply`, a page at a time)."""
+        from kanban.projections.bulk import Batched
+
+        return Batched(self)
 
 
 class ReadSide(Protocol):

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from kanban.domain import events as ev
 from kanban.domain.model import Board, card_view
 from kanban.projections.base import BoardRow, Projection, ReadTransaction
+from kanban.projections.bulk import Rebuild, Replayed
 from kanban.projections.render import ViewRenderer
 from kanban.service.codec import decode
 from kanban.service.repository import load_board
@@ -25,15 +26,22 @@ class BoardsProjection(Projection):
     name = "boards"
     handles = ev.BOARD_EVENTS
 
-    def __init__(self, source: EventFeed, capacity: int = 256) -> None:
+    def __init__(
+        self, source: EventFeed, capacity: int = 256, rebuild_capacity: int = 2_000
+    ) -> None:
         self.source = source
         self.capacity = capacity
+        #: Boards a rebuild holds in memory at once.
+        self.rebuild_capacity = rebuild_capacity
         self._boards: OrderedDict[str, Board] = OrderedDict()
         self._views: dict[str, ViewRenderer] = {}
 
     def reset(self) -> None:
         self._boards.clear()
         self._views.clear()
+
+    def rebuilder(self) -> Rebuild:
+        return BoardsRebuild(self.source, self.rebuild_capacity)
 
     def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
         touched: dict[str, Board] = {}
@@ -102,3 +110,85 @@ class BoardsProjection(Projection):
         while len(self._boards) > self.capacity:
             evicted, _ = self._boards.popitem(last=False)
             self._views.pop(evicted, None)
+
+
+class BoardsRebuild(Rebuild):
+    """The boards from seq 0: folded in memory, each written once, at the end.
+
+    At most `capacity` boards are held; the oldest is then written and let go,
+    and folded again from its snapshot should it change later (rows are
+    upserts: the last write wins).
+    """
+
+    def __init__(self, source: EventFeed, capacity: int) -> None:
+        self.source = source
+        self.capacity = capacity
+        self.boards: dict[str, _Folding] = {}
+        self.evicted: list[_Folding] = []
+
+    def feed(self, event: Replayed) -> None:
+        record, row = event.record, event.row
+        folding = self.boards.get(row[1])
+        if folding is None:
+            if row[2] == 1:
+                board = Board.fold([record], content_only=True)
+                folding = _Folding(board, created_at=row[8])
+            else:
+                # Let go earlier: folded again from its newest snapshot.
+                board = load_board(self.source, row[1], row[2])
+                board.content_only = True
+                folding = _Folding(board, created_at=None)
+            self.boards[row[1]] = folding
+            if len(self.boards) > self.capacity:
+                oldest = next(iter(self.boards))
+                self.evicted.append(self.boards.pop(oldest))
+        else:
+            folding.board.apply(record)
+        folding.updated_at = row[8]
+        card_id = event.data.get("card_id")
+        if card_id:
+            folding.cards[card_id] = row[2]
+
+    def flush(self, tx: ReadTransaction) -> bool:
+        for folding in self.evicted:
+            folding.write(tx)
+        self.evicted.clear()
+        return False  # the boards still in memory are not written yet
+
+    def finish(self, tx: ReadTransaction) -> None:
+        self.flush(tx)
+        for folding in self.boards.values():
+            folding.write(tx)
+        self.boards.clear()
+
+
+class _Folding:
+    """A board being rebuilt, with what its rows need beyond the board itself."""
+
+    def __init__(self, board: Board, created_at: str | None) -> None:
+        self.board = board
+        self.created_at = created_at
+        self.updated_at = created_at or ""
+        #: Each card changed while folded here, and the version of its latest change.
+        self.cards: dict[str, int] = {}
+
+    def write(self, tx: ReadTransaction) -> None:
+        board = self.board
+        row = BoardRow(
+            board.id,
+            board.title,
+            board.version,
+            board.seq,
+            board.archived,
+            # A board folded again keeps the created_at of its first write (an upsert).
+            self.created_at or self.updated_at,
+            self.updated_at,
+        )
+        renderer = ViewRenderer()
+        tx.put_board(row, renderer.render(board, False), renderer.render(board, True))
+        for card_id, version in self.cards.items():
+            card = board.card(card_id)
+            if card is None:
+                tx.delete_card(board.id, card_id)
+            else:
+                tx.put_card(board.id, {**card_view(card), "version": version}, version)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from kanban.domain import events as ev
 from kanban.domain.summary import summarize
-from kanban.projections.base import HistoryRow, Projection, ReadTransaction
+from kanban.projections.base import HistoryRow, HistoryTuple, Projection, ReadTransaction
+from kanban.projections.bulk import Rebuild, Replayed
 from kanban.service.codec import decode
 from kanban.store.base import StoredEvent
 from kanban.store.codec import format_time
 
 
-@dataclass(frozen=True, slots=True)
 class _Named:
-    title: str
+    """A title, as the summaries ask for it (a plain class: made twice per event)."""
+
+    __slots__ = ("title",)
+
+    def __init__(self, title: str) -> None:
+        self.title = title
 
 
 class NameBook:
@@ -27,11 +31,11 @@ class NameBook:
         self.changed = False
 
     def column(self, column_id: str) -> _Named | None:
-        title = self.names.get(f"column:{column_id}")
+        title = self.names.get("column:" + column_id)
         return _Named(title) if title is not None else None
 
     def card(self, card_id: str) -> _Named | None:
-        title = self.names.get(f"card:{card_id}")
+        title = self.names.get("card:" + card_id)
         return _Named(title) if title is not None else None
 
     def learn(self, event: ev.Event) -> None:
@@ -89,3 +93,58 @@ class HistoryProjection(Projection):
         for board_id, book in books.items():
             if book.changed:
                 tx.put_names(board_id, book.names)
+
+    def rebuilder(self) -> Rebuild:
+        return HistoryRebuild()
+
+
+class HistoryRebuild(Rebuild):
+    """History from seq 0: the rows as `apply` writes them, appended a page at a time."""
+
+    def __init__(self) -> None:
+        self.books: dict[str, NameBook] = {}
+        self.rows: list[HistoryTuple] = []
+        #: (board, unit) -> undone, for the units undone or redone since the last flush.
+        self.units: dict[tuple[str, str], bool] = {}
+
+    def feed(self, event: Replayed) -> None:
+        record, row = event.record, event.row
+        board_id = row[1]
+        book = self.books.get(board_id)
+        if book is None:
+            book = self.books[board_id] = NameBook({})
+        summary = summarize(record.event, book)
+        book.learn(record.event)
+        if record.undo_of:
+            self.units[board_id, record.undo_of] = True
+        elif record.redo_of:
+            self.units[board_id, record.redo_of] = False
+        self.rows.append(
+            (
+                row[0],
+                board_id,
+                row[2],
+                row[4],
+                # The stored text is what `apply` stores: orjson's canonical dump of the data.
+                row[6].encode(),
+                record.actor,
+                row[8],
+                summary,
+                record.undo_of or record.redo_of or record.command_id,
+                record.undo_of,
+                record.redo_of,
+                event.data.get("card_id"),
+            )
+        )
+
+    def flush(self, tx: ReadTransaction) -> bool:
+        tx.add_history_rows(self.rows)
+        self.rows.clear()
+        for (board_id, unit_id), undone in self.units.items():
+            tx.set_undone(board_id, unit_id, undone)
+        self.units.clear()
+        for board_id, book in self.books.items():
+            if book.changed:
+                tx.put_names(board_id, book.names)
+                book.changed = False
+        return True

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from kanban.projections import bulk
 from kanban.projections.base import Projection, ProjectorStatus, ReadStore
 from kanban.projections.ordered import EPOCH
 from kanban.projections.progress import ReportsProgress
@@ -87,6 +88,8 @@ class Projector(ReportsProgress):
                 # Far behind (a first start on a restored log, a deleted read.db):
                 # large pages, as a rebuild takes; near the head, small ones.
                 behind = self.source.head_seq() - self._watermark
+                if behind > REBUILD_PAGE and self._empty():
+                    self._rebuild_in_one_pass(self.projections)
                 self.catch_up(page=REBUILD_PAGE if behind > REBUILD_PAGE else None)
             except Exception:
                 log.exception("projection failed; retrying")
@@ -129,6 +132,24 @@ class Projector(ReportsProgress):
         self._advance(events[-1].seq)
         return len(events)
 
+    def _empty(self) -> bool:
+        """Whether no projection has applied anything (a first start, a deleted read.db)."""
+        checkpoints = self.read.checkpoints()
+        return not any(checkpoints.get(p.name, 0) for p in self.projections)
+
+    def _rebuild_in_one_pass(
+        self, chosen: Sequence[Projection], progress: ProgressCallback | None = None
+    ) -> int:
+        try:
+            reached = bulk.rebuild(self.source, self.read, chosen, progress, self._stop)
+        except bulk.Overtaken as exc:
+            # Another process projects the same read models: finish beside it.
+            log.info("rebuild continues the ordinary way: %s", exc)
+            reached = 0
+        for projection in chosen:
+            projection.reset()  # what the rebuild wrote is newer than any board it kept
+        return reached
+
     def _disown(self) -> None:
         """Mark the read models as no longer kept by a distributed worker.
 
@@ -143,17 +164,18 @@ class Projector(ReportsProgress):
     def rebuild(
         self, names: Sequence[str] | None = None, progress: ProgressCallback | None = None
     ) -> int:
-        """Forget the named projections (all when None) and project them again from seq 0."""
+        """Forget the named projections (all when None) and project them again from seq 0.
+
+        Returns the seq the read models reached: every event up to it was projected.
+        """
         chosen = [p for p in self.projections if names is None or p.name in names]
         self._disown()
-        with self.read.transaction() as tx:
-            for projection in chosen:
-                tx.clear(projection.name)
-                projection.reset()
         self._advance(0)
         started = time.monotonic()
-        # Large pages: a board's view and a card's row are written once a page.
-        count = self.catch_up(progress, REBUILD_PAGE)
+        count = self._rebuild_in_one_pass(chosen, progress)
+        # What was appended during the rebuild (and all of it, if it was overtaken).
+        self.catch_up(progress, REBUILD_PAGE)
+        count = max(count, self._watermark)
         log.info(
             "rebuilt %s: %d events in %.1fs",
             [p.name for p in chosen],

@@ -18,7 +18,13 @@ from typing import Any
 import orjson
 
 from kanban.domain.errors import StorageError
-from kanban.projections.base import BoardRow, HistoryRow, ReadStore, ReadTransaction
+from kanban.projections.base import (
+    BoardRow,
+    HistoryRow,
+    HistoryTuple,
+    ReadStore,
+    ReadTransaction,
+)
 from kanban.projections.sqlite_access import (
     ACCESS_SCHEMA,
     ACCESS_TABLES,
@@ -46,8 +52,6 @@ CREATE TABLE history (
     type TEXT NOT NULL, data BLOB NOT NULL, actor TEXT NOT NULL, recorded_at TEXT NOT NULL,
     summary TEXT NOT NULL, unit_id TEXT NOT NULL, undo_of TEXT, redo_of TEXT, card_id TEXT
 );
-CREATE INDEX history_board ON history (board_id, seq);
-CREATE INDEX history_card ON history (board_id, card_id, seq);
 CREATE TABLE units (
     board_id TEXT NOT NULL, unit_id TEXT NOT NULL, undone INTEGER NOT NULL,
     PRIMARY KEY (board_id, unit_id)
@@ -59,6 +63,12 @@ CREATE TABLE stream_versions (
 ) WITHOUT ROWID;
 CREATE TABLE applied (seq INTEGER PRIMARY KEY);
 """
+
+#: Indexes a rebuild drops while it appends, and builds once after (see `bulk`).
+DEFERRED_INDEXES = {
+    "history_board": "history (board_id, seq)",
+    "history_card": "history (board_id, card_id, seq)",
+}
 
 #: What each projection owns, so that one can be rebuilt alone.
 TABLES = {
@@ -117,6 +127,8 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
                 _Transaction(conn).reset_access()
                 conn.execute(f"PRAGMA user_version = {READ_SCHEMA}")
             conn.execute("COMMIT")
+        # Also after a rebuild that was killed between dropping and building them.
+        _Transaction(conn).build_indexes()
         return conn
 
     # --- writes --------------------------------------------------------------
@@ -371,10 +383,7 @@ class _Transaction(SQLiteAccessWrites, ReadTransaction):
             self.conn.execute("DELETE FROM cards_fts WHERE rowid = ?", row)
 
     def add_history(self, rows: Sequence[HistoryRow]) -> None:
-        self.conn.executemany(
-            "INSERT INTO history (seq, board_id, version, type, data, actor, recorded_at,"
-            " summary, unit_id, undo_of, redo_of, card_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.add_history_rows(
             [
                 (
                     r.seq,
@@ -391,8 +400,24 @@ class _Transaction(SQLiteAccessWrites, ReadTransaction):
                     r.card_id,
                 )
                 for r in rows
-            ],
+            ]
         )
+
+    def add_history_rows(self, rows: Sequence[HistoryTuple]) -> None:
+        self.conn.executemany(
+            "INSERT INTO history (seq, board_id, version, type, data, actor, recorded_at,"
+            " summary, unit_id, undo_of, redo_of, card_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def defer_indexes(self) -> None:
+        for name in DEFERRED_INDEXES:
+            self.conn.execute(f"DROP INDEX IF EXISTS {name}")
+
+    def build_indexes(self) -> None:
+        for name, on in DEFERRED_INDEXES.items():
+            self.conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {on}")
 
     def set_undone(self, board_id: str, unit_id: str, undone: bool) -> None:
         self.conn.execute(
