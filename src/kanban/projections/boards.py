@@ -69,27 +69,14 @@ class BoardsProjection(Projection):
         # Rows depend only on the log, never on how it was cut into batches,
         # so that a rebuild writes exactly what live projection wrote.
         for board_id, board in touched.items():
-            row = BoardRow(
-                board.id,
-                board.title,
-                board.version,
-                board.seq,
-                board.archived,
-                # Only a new board's row takes this (an upsert keeps created_at).
-                created.get(board_id, updated[board_id]),
-                updated[board_id],
-            )
             renderer = self._views.get(board_id)
             if renderer is None:
                 renderer = self._views[board_id] = ViewRenderer()
-            renderer.forget(cards.get(board_id, {}))
-            tx.put_board(row, renderer.render(board, False), renderer.render(board, True))
-            for card_id, version in cards.get(board_id, {}).items():
-                card = board.card(card_id)
-                if card is None:
-                    tx.delete_card(board_id, card_id)
-                else:
-                    tx.put_card(board_id, {**card_view(card), "version": version}, version)
+            changed = cards.get(board_id, {})
+            renderer.forget(changed)
+            # Only a new board's row takes created_at (an upsert keeps the first).
+            created_at = created.get(board_id, updated[board_id])
+            write_board(tx, board, renderer, created_at, updated[board_id], changed)
             self._remember(board)
 
     def _board(self, tx: ReadTransaction, board_id: str) -> Board | None:
@@ -173,22 +160,27 @@ class _Folding:
         self.cards: dict[str, int] = {}
 
     def write(self, tx: ReadTransaction) -> None:
-        board = self.board
-        row = BoardRow(
-            board.id,
-            board.title,
-            board.version,
-            board.seq,
-            board.archived,
-            # A board folded again keeps the created_at of its first write (an upsert).
-            self.created_at or self.updated_at,
-            self.updated_at,
-        )
-        renderer = ViewRenderer()
-        tx.put_board(row, renderer.render(board, False), renderer.render(board, True))
-        for card_id, version in self.cards.items():
-            card = board.card(card_id)
-            if card is None:
-                tx.delete_card(board.id, card_id)
-            else:
-                tx.put_card(board.id, {**card_view(card), "version": version}, version)
+        # A board folded again keeps the created_at of its first write (an upsert).
+        created_at = self.created_at or self.updated_at
+        write_board(tx, self.board, ViewRenderer(), created_at, self.updated_at, self.cards)
+
+
+def write_board(
+    tx: ReadTransaction,
+    board: Board,
+    renderer: ViewRenderer,
+    created_at: str,
+    updated_at: str,
+    cards: dict[str, int],
+) -> None:
+    """Write the board's row and views, and the rows of `cards` (id -> version of its change)."""
+    row = BoardRow(
+        board.id, board.title, board.version, board.seq, board.archived, created_at, updated_at
+    )
+    tx.put_board(row, renderer.render(board, False), renderer.render(board, True))
+    for card_id, version in cards.items():
+        card = board.card(card_id)
+        if card is None:
+            tx.delete_card(board.id, card_id)
+        else:
+            tx.put_card(board.id, {**card_view(card), "version": version}, version)
