@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import random
 import shutil
 import sqlite3
@@ -49,7 +48,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from bench.report import Bench, Result
+from bench.report import Bench, Result, print_results
 from kanban.bootstrap import Kanban, bootstrap
 from kanban.domain import commands as cmd
 from kanban.settings import Settings
@@ -387,15 +386,7 @@ def main() -> None:
         results = run(bench)
     finally:
         shutil.rmtree(bench.workdir, ignore_errors=True)
-    for r in results:
-        ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
-        met = "" if r.met is None else ("met" if r.met else "NOT met")
-        print(
-            f"{r.measure:55} {r.kanban:>9,.0f} vs {r.baseline or 0:>9,.0f} ratio {ratio:>5} "
-            f"{r.target} {met}\n    {r.note}"
-        )
-    if args.json:
-        args.json.write_text(json.dumps([r.to_json() for r in results], indent=2))
+    print_results(results, args.json)
 
 
 if __name__ == "__main__":

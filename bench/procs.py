@@ -86,6 +86,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def terminate(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> int | None:
+    """SIGTERM, wait up to `timeout` s, SIGKILL if it will not go; its exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    return proc.returncode
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """This environment without KANBAN_* settings (they would leak into the server), plus extra."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KANBAN_")}
@@ -164,14 +176,7 @@ class Process:
         proc, self.proc = self.proc, None
         if proc is None:
             return None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-        return proc.returncode
+        return terminate(proc, timeout)
 
     def kill(self) -> None:
         proc, self.proc = self.proc, None

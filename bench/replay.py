@@ -33,7 +33,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -47,7 +46,8 @@ from pathlib import Path
 import httpx
 import orjson
 
-from bench.report import Bench, Result
+from bench.procs import terminate
+from bench.report import Bench, Result, print_results
 from kanban.backup import format as backup_format
 from kanban.backup.restore import restore
 from kanban.bootstrap import open_log, rebuilder
@@ -332,13 +332,7 @@ def serve_and_measure(bench: Bench, data_dir: Path, deadline_s: float) -> dict[s
         out["vmhwm_mib"] = vm_kib(proc.pid, "VmHWM") / 1024
         out["vmrss_mib"] = vm_kib(proc.pid, "VmRSS") / 1024
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+        terminate(proc, 30)
     return out
 
 
@@ -529,15 +523,7 @@ def main() -> None:
         results = _run(bench, events, boards, args.keep_log)
     finally:
         shutil.rmtree(bench.workdir, ignore_errors=True)
-    for r in results:
-        ratio = f"{r.ratio:.3f}" if r.ratio is not None else "-"
-        met = "" if r.met is None else ("met" if r.met else "NOT met")
-        print(
-            f"{r.section:10} {r.measure:62} {r.kanban:>12,.0f} {r.unit:9} ratio {ratio:>6} "
-            f"{r.target:>22} {met:8} {r.note}"
-        )
-    if args.json:
-        args.json.write_text(json.dumps([r.to_json() for r in results], indent=2))
+    print_results(results, args.json)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -35,6 +36,20 @@ class Result:
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "ratio": self.ratio}
+
+
+def print_results(results: list[Result], json_path: Path | None) -> None:
+    """A section run alone (`python -m bench.replay`, ...): one plain line per figure."""
+    for r in results:
+        ratio = f"{r.ratio:.3f}" if r.ratio is not None else "-"
+        met = "" if r.met is None else ("met" if r.met else "NOT met")
+        baseline = f"{r.baseline:,.0f}" if r.baseline is not None else "-"
+        print(
+            f"{r.section:10} {r.measure:62} {r.kanban:>12,.0f} {r.unit:9} vs {baseline:>12} "
+            f"ratio {ratio:>6} {r.target:>22} {met:8}\n    {r.note}"
+        )
+    if json_path:
+        json_path.write_text(json.dumps([r.to_json() for r in results], indent=2))
 
 
 @dataclass
