@@ -106,6 +106,8 @@ class HistoryRebuild(Rebuild):
         self.rows: list[HistoryTuple] = []
         #: (board, unit) -> undone, for the units undone or redone since the last flush.
         self.units: dict[tuple[str, str], bool] = {}
+        #: Boards whose name book learnt a title since the last flush.
+        self.renamed: set[str] = set()
 
     def feed(self, event: Replayed) -> None:
         record, row = event.record, event.row
@@ -115,6 +117,9 @@ class HistoryRebuild(Rebuild):
             book = self.books[board_id] = NameBook({})
         summary = summarize(record.event, book)
         book.learn(record.event)
+        if book.changed:
+            self.renamed.add(board_id)
+            book.changed = False
         if record.undo_of:
             self.units[board_id, record.undo_of] = True
         elif record.redo_of:
@@ -143,8 +148,7 @@ class HistoryRebuild(Rebuild):
         for (board_id, unit_id), undone in self.units.items():
             tx.set_undone(board_id, unit_id, undone)
         self.units.clear()
-        for board_id, book in self.books.items():
-            if book.changed:
-                tx.put_names(board_id, book.names)
-                book.changed = False
+        for board_id in self.renamed:
+            tx.put_names(board_id, self.books[board_id].names)
+        self.renamed.clear()
         return True
