@@ -14,6 +14,7 @@ from kanban.api import problems
 from kanban.api.auth import Authenticator, load_admin_token
 from kanban.api.deps import Runtime, ViewCache
 from kanban.api.fast import BoardFastPath
+from kanban.api.fast_commands import CommandFastPath
 from kanban.api.forward import ForwardToWriter
 from kanban.api.live import Watermark
 from kanban.api.metrics import Metrics
@@ -108,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ForwardToWriter, writer_url=settings.writer_url, state=app.state)
     app.add_middleware(Timing, observe=observe)
     app.add_middleware(BodyLimit)
-    # Outermost: the common read of a board skips routing and the layers above.
+    # Outermost: the common read of a board and the common card changes skip
+    # routing and the layers above.
+    app.add_middleware(CommandFastPath, state=app.state, endpoints=cards.FAST)
     app.add_middleware(BoardFastPath, state=app.state)
     return app

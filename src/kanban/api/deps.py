@@ -204,13 +204,19 @@ async def command_context(
 
 
 def _context(who: Principal, idempotency_key: str | None, if_match: str | None) -> CommandContext:
-    if idempotency_key:
-        command_id = str(uuid.uuid5(_KEY_NAMESPACE, f"{who.user_id}\x00{idempotency_key}"))
-    else:
-        command_id = str(uuid.uuid4())
     return CommandContext(
-        who.user_id, command_id, expected_version=_version_tag(if_match), admin=who.admin
+        who.user_id,
+        command_id(who, idempotency_key),
+        expected_version=_version_tag(if_match),
+        admin=who.admin,
     )
+
+
+def command_id(who: Principal, idempotency_key: str | None) -> str:
+    """A new id, or the same one for every retry with the caller's Idempotency-Key."""
+    if idempotency_key:
+        return str(uuid.uuid5(_KEY_NAMESPACE, f"{who.user_id}\x00{idempotency_key}"))
+    return str(uuid.uuid4())
 
 
 Ctx = Annotated[CommandContext, Depends(command_context)]

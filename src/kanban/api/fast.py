@@ -100,21 +100,31 @@ def _answer(
 
 
 def _principal(rt: Any, headers: dict[bytes, bytes]) -> Principal | None:
+    if b"authorization" in headers:
+        return bearer_principal(rt, headers)
+    cookie = headers.get(b"cookie")
+    if cookie is None:
+        return None
+    session = _cookie(cookie.decode("latin-1"), SESSION_COOKIE)
     try:
-        authorization = headers.get(b"authorization")
-        if authorization is not None:
-            scheme, _, token = authorization.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                return None
-            who: Principal = rt.auth.authenticate(token.strip(), "api")
-            return who
-        cookie = headers.get(b"cookie")
-        if cookie is None:
-            return None
-        session = _cookie(cookie.decode("latin-1"), SESSION_COOKIE)
         return rt.auth.authenticate(session, "session") if session else None
     except KanbanError:
         return None
+
+
+def bearer_principal(rt: Any, headers: dict[bytes, bytes]) -> Principal | None:
+    """The caller of a valid bearer token; None for anything the full route must answer."""
+    authorization = headers.get(b"authorization")
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        who: Principal = rt.auth.authenticate(token.strip(), "api")
+    except KanbanError:
+        return None
+    return who
 
 
 def _cookie(header: str, name: str) -> str | None:

@@ -6,6 +6,7 @@ This is the only place where Kanban's errors become HTTP status codes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -77,9 +78,9 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def status_of(exc: errors.KanbanError, request: Request) -> int:
+def status_of(exc: errors.KanbanError, path_params: Mapping[str, str]) -> int:
     for cls in type(exc).__mro__:
-        if cls in PATH_PARAM and PATH_PARAM[cls] not in request.path_params:
+        if cls in PATH_PARAM and PATH_PARAM[cls] not in path_params:
             return 422
         if cls in STATUS:
             return STATUS[cls]
@@ -88,7 +89,12 @@ def status_of(exc: errors.KanbanError, request: Request) -> int:
 
 async def kanban_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.KanbanError)
-    status = status_of(exc, request)
+    return error_response(exc, request.path_params)
+
+
+def error_response(exc: errors.KanbanError, path_params: Mapping[str, str]) -> JSONResponse:
+    """The problem details of an error, given the path parameters of the request."""
+    status = status_of(exc, path_params)
     extra: dict[str, Any] = {}
     if isinstance(exc, errors.UndoConflict) and exc.later is not None:
         extra["later_change"] = exc.later
