@@ -24,6 +24,45 @@ def board_row(board_id: str = "b", title: str = "Board", version: int = 1, **kw:
     return BoardRow(board_id, title, version, **fields)
 
 
+def frame(
+    board_id: str = "b",
+    version: int = 1,
+    *columns: tuple[list[str], list[str]],
+    title: str = "Board",
+) -> bytes:
+    """A board's frame: for each column, its card ids, then its archived card ids."""
+    return orjson.dumps(
+        {
+            "id": board_id,
+            "title": title,
+            "version": version,
+            "archived": False,
+            "columns": [
+                {"id": f"k{n}", "title": f"K{n}", "wip_limit": None, "over_limit": False,
+                 "cards": cards, "archived": archived}
+                for n, (cards, archived) in enumerate(columns)
+            ],
+        }
+    )  # fmt: skip
+
+
+def view(board_id: str = "b", version: int = 1, *columns: list[dict[str, Any]]) -> bytes:
+    """What a client gets for a board whose frame is `frame(board_id, version, ...)`."""
+    return orjson.dumps(
+        {
+            "id": board_id,
+            "title": "Board",
+            "version": version,
+            "archived": False,
+            "columns": [
+                {"id": f"k{n}", "title": f"K{n}", "wip_limit": None, "over_limit": False,
+                 "cards": cards}
+                for n, cards in enumerate(columns)
+            ],
+        }
+    )  # fmt: skip
+
+
 def card(card_id: str, title: str, description: str = "", **kw: Any) -> dict[str, Any]:
     return {"id": card_id, "column_id": "col", "title": title, "description": description, **kw}
 
@@ -74,7 +113,7 @@ class ReadStoreContract:
         def write_then_fail() -> None:
             with read_store.transaction() as tx:
                 tx.set_checkpoint("boards", 1)
-                tx.put_board(board_row(), b"{}", b"{}")
+                tx.put_board(board_row(), frame())
                 tx.put_card("b", card("c", "Card"), 1)
                 tx.add_history([history_row(1)])
                 raise Boom
@@ -91,11 +130,11 @@ class ReadStoreContract:
         self, read_store: ReadStore
     ) -> None:
         with read_store.transaction() as tx:
-            tx.put_board(board_row(version=1), b'{"v": 1}', b'{"v": 1, "all": true}')
+            tx.put_board(board_row(version=1), frame("b", 1))
         with read_store.transaction() as tx:
             assert tx.board_version("b") == 1
             assert tx.board_version("other") == 0
-            tx.put_board(board_row(title="New", version=2, archived=True), b'{"v": 2}', b"[]")
+            tx.put_board(board_row(title="New", version=2, archived=True), frame("b", 2))
         assert read_store.boards() == [
             {
                 "id": "b",
@@ -108,21 +147,41 @@ class ReadStoreContract:
             }
         ]
         assert read_store.board_version("b") == 2
-        assert read_store.board_view("b", False) == (2, b'{"v": 2}')
-        assert read_store.board_view("b", True) == (2, b"[]")
+        assert read_store.board_view("b", False) == (2, view("b", 2))
+        assert read_store.board_view("b", True) == (2, view("b", 2))
 
     def test_boards_are_listed_oldest_first(self, read_store: ReadStore) -> None:
         with read_store.transaction() as tx:
-            tx.put_board(board_row("late", at="2025-02-01T00:00:00.000000Z"), b"{}", b"{}")
-            tx.put_board(board_row("early", at="2025-01-01T00:00:00.000000Z"), b"{}", b"{}")
+            tx.put_board(board_row("late", at="2025-02-01T00:00:00.000000Z"), frame("late"))
+            tx.put_board(board_row("early", at="2025-01-01T00:00:00.000000Z"), frame("early"))
         assert [b["id"] for b in read_store.boards()] == ["early", "late"]
+
+    def test_a_view_is_its_frame_with_the_cards_as_of_its_version(
+        self, read_store: ReadStore
+    ) -> None:
+        one, two, gone = card("c1", "One"), card("c2", "Two", archived=True), card("c3", "Gone")
+        with read_store.transaction() as tx:
+            tx.put_board(board_row(version=3), frame("b", 3, (["c1", "c3"], ["c2"]), ([], [])))
+            for n, c in enumerate((one, two, gone), start=1):
+                tx.put_card("b", c, n)
+        assert read_store.board_view("b", False) == (3, view("b", 3, [one, gone], []))
+        assert read_store.board_view("b", True) == (3, view("b", 3, [one, gone, two], []))
+        # Later versions: one card changes and moves, one goes; the rest are as they were.
+        renamed = {**one, "title": "Renamed", "column_id": "k1"}
+        with read_store.transaction() as tx:
+            tx.put_board(board_row(version=5), frame("b", 5, ([], ["c2"]), (["c1"], [])))
+            tx.put_card("b", renamed, 4)
+            tx.delete_card("b", "c3")
+        assert read_store.board_view("b", True) == (5, view("b", 5, [two], [renamed]))
+        assert read_store.board_view("b", False) == (5, view("b", 5, [], [renamed]))
 
     def test_cards_are_stored_replaced_and_deleted(self, read_store: ReadStore) -> None:
         with read_store.transaction() as tx:
             tx.put_card("b", card("c", "First", labels=["x"]), 2)
             tx.put_card("b", card("c", "Second", labels=["y"]), 3)
             tx.delete_card("b", "never-there")
-        assert read_store.card("b", "c") == {"board_id": "b", **card("c", "Second", labels=["y"])}
+        second = card("c", "Second", labels=["y"])
+        assert read_store.card("b", "c") == {"board_id": "b", **second, "version": 3}
         assert read_store.card("other-board", "c") is None
         with read_store.transaction() as tx:
             tx.delete_card("b", "c")
@@ -214,16 +273,18 @@ class ReadStoreContract:
     def test_names_round_trip_per_board(self, read_store: ReadStore) -> None:
         with read_store.transaction() as tx:
             assert tx.names("b") == {}
-            tx.put_names("b", {"card:c": "Card"})
-            tx.put_names("b", {"card:c": "Card", "column:k": "Column"})
+            tx.put_names("b", {"card:c": "Card", "card:e": "Else"})
+            tx.put_names("b", {"card:c": "Renamed", "column:k": "Column"})
             tx.put_names("other", {"card:d": "D"})
         with read_store.transaction() as tx:
-            assert tx.names("b") == {"card:c": "Card", "column:k": "Column"}
+            assert tx.names("b") == {"card:c": "Renamed", "card:e": "Else", "column:k": "Column"}
+            assert tx.name("b", "card:c") == "Renamed"
+            assert tx.name("b", "card:d") is None
+            assert tx.name("other", "card:d") == "D"
 
     def test_clear_forgets_one_projection_only(self, read_store: ReadStore) -> None:
-        view = orjson.dumps({"id": "b"})
         with read_store.transaction() as tx:
-            tx.put_board(board_row(), view, view)
+            tx.put_board(board_row(), frame("b", 1, (["c"], [])))
             tx.put_card("b", card("c", "Kept"), 1)
             tx.add_history([history_row(1)])
             tx.set_undone("b", "cmd-1", True)
@@ -235,7 +296,7 @@ class ReadStoreContract:
             assert tx.names("b") == {}
         assert read_store.checkpoints() == {"boards": 1}
         assert read_store.history("b", 10) == []
-        assert read_store.board_view("b", False) == (1, view)
+        assert read_store.board_view("b", False) == (1, view("b", 1, [card("c", "Kept")]))
         assert [hit["id"] for hit in read_store.search("kept", 10)] == ["c"]
         with read_store.transaction() as tx:
             tx.add_history([history_row(1)])

@@ -19,6 +19,7 @@ import orjson
 import pytest
 import redis
 
+from kanban.projections import render
 from kanban.service.repository import load_board
 from kanban.store.sqlite import SQLiteEventStore
 from tests.redis_server import RedisServer
@@ -233,11 +234,13 @@ def check_snapshot(read_db: Path, store: SQLiteEventStore, board_id: str) -> int
         return 0
     with closing(sqlite3.connect(f"file:{read_db}?mode=ro", uri=True, timeout=10)) as conn:
         conn.execute("BEGIN")
-        row = conn.execute("SELECT version, view_all FROM boards WHERE id = ?", (board_id,))
+        row = conn.execute("SELECT version, frame FROM boards WHERE id = ?", (board_id,))
         found = row.fetchone()
         if found is None:
             return 0
-        version, view = found
+        version, frame = found
+        cards = conn.execute("SELECT card_id, body FROM cards WHERE board_id = ?", (board_id,))
+        view = render.assemble(orjson.loads(frame), dict(cards.fetchall()), True)
         rows = conn.execute(
             "SELECT seq, version FROM history WHERE board_id = ? ORDER BY seq", (board_id,)
         ).fetchall()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kanban.projections.sqlite import READ_SCHEMA, SQLiteReadStore
-from tests.contract.read_store import ReadStoreContract, board_row
+from tests.contract.read_store import ReadStoreContract, board_row, frame
 
 
 class TestSQLiteReadStore(ReadStoreContract):
@@ -29,7 +29,7 @@ class TestSQLiteReadStore(ReadStoreContract):
 
         for version in (1, 2):
             with read_store.transaction() as tx:
-                tx.put_board(board_row(version=version), b"{}", b"{}")
+                tx.put_board(board_row(version=version), frame("b", version))
             reader = threading.Thread(target=read)
             reader.start()
             reader.join()
@@ -39,7 +39,7 @@ class TestSQLiteReadStore(ReadStoreContract):
     def test_rows_outlive_the_process(self, tmp_path: Path) -> None:
         first = SQLiteReadStore(tmp_path / "read.db")
         with first.transaction() as tx:
-            tx.put_board(board_row(), b"{}", b"{}")
+            tx.put_board(board_row(), frame())
             tx.set_checkpoint("boards", 1)
         first.close()
         again = SQLiteReadStore(tmp_path / "read.db")

@@ -277,10 +277,10 @@ async def dispatch(rt: Runtime, command: Command, ctx: CommandContext) -> Comman
     try:
         result = await asyncio.wrap_future(rt.kanban.commands.submit(command, ctx))
     except KanbanError as exc:
-        rt.metrics.commands.labels(name, exc.kind).inc()
+        rt.metrics.count(name, exc.kind)
         raise
     outcome = "replayed" if result.replayed else "ok" if result.appended else "unchanged"
-    rt.metrics.commands.labels(name, outcome).inc()
+    rt.metrics.count(name, outcome)
     rt.metrics.events.inc(result.appended)
     return result
 

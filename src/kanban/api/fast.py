@@ -50,9 +50,7 @@ class BoardFastPath:
         status, headers, body = answer
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        runtime.metrics.latency.labels("GET", ROUTE, str(status)).observe(
-            time.perf_counter() - started
-        )
+        runtime.metrics.observe("GET", ROUTE, status, time.perf_counter() - started)
 
 
 def _archived_flag(query: bytes) -> bool | None:

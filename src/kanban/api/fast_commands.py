@@ -128,9 +128,9 @@ class CommandFastPath:
                 media_type="application/json",
             )
         await response(scope, receive, send)
-        runtime.metrics.latency.labels(
-            endpoint.method, endpoint.path, str(response.status_code)
-        ).observe(time.perf_counter() - started)
+        runtime.metrics.observe(
+            endpoint.method, endpoint.path, response.status_code, time.perf_counter() - started
+        )
 
     async def _read(
         self, receive: Receive, headers: Mapping[bytes, bytes]

@@ -190,10 +190,12 @@ class ReadTransaction(AccessWrites):
         """Record applied seqs; return the contiguous watermark (all seqs up to it applied)."""
 
     @abstractmethod
-    def put_board(self, row: BoardRow, view: bytes, view_all: bytes) -> None: ...
+    def put_board(self, row: BoardRow, frame: bytes) -> None:
+        """Write a board's row and its frame (`render.frame`): the view without card contents."""
 
     @abstractmethod
-    def put_card(self, board_id: str, card: dict[str, Any], version: int) -> None: ...
+    def put_card(self, board_id: str, card: dict[str, Any], version: int) -> None:
+        """Write a card as its board's view shows it, with the version of its latest change."""
 
     @abstractmethod
     def delete_card(self, board_id: str, card_id: str) -> None: ...
@@ -221,7 +223,12 @@ class ReadTransaction(AccessWrites):
         """Titles of a board's columns and cards as the history projection last saw them."""
 
     @abstractmethod
-    def put_names(self, board_id: str, names: dict[str, str]) -> None: ...
+    def name(self, board_id: str, key: str) -> str | None:
+        """One title of `names` ("card:<id>" or "column:<id>"), or None."""
+
+    @abstractmethod
+    def put_names(self, board_id: str, names: dict[str, str]) -> None:
+        """Set these titles of the board; the others stay as they are."""
 
 
 class ReadStore(AccessReads):
@@ -242,7 +249,7 @@ class ReadStore(AccessReads):
 
     @abstractmethod
     def board_view(self, board_id: str, include_archived: bool) -> tuple[int, bytes] | None:
-        """The board's pre-serialized JSON view and its version."""
+        """The board's view as JSON bytes, and its version (the frame and cards assembled)."""
 
     @abstractmethod
     def card(self, board_id: str, card_id: str) -> dict[str, Any] | None: ...

@@ -9,7 +9,7 @@ from kanban.domain import events as ev
 from kanban.domain.model import Board, card_view
 from kanban.projections.base import BoardRow, Projection, ReadTransaction
 from kanban.projections.bulk import Rebuild, Replayed
-from kanban.projections.render import ViewRenderer
+from kanban.projections.render import frame
 from kanban.service.codec import decode
 from kanban.service.repository import load_board
 from kanban.store.base import EventFeed, StoredEvent
@@ -34,11 +34,9 @@ class BoardsProjection(Projection):
         #: Boards a rebuild holds in memory at once.
         self.rebuild_capacity = rebuild_capacity
         self._boards: OrderedDict[str, Board] = OrderedDict()
-        self._views: dict[str, ViewRenderer] = {}
 
     def reset(self) -> None:
         self._boards.clear()
-        self._views.clear()
 
     def rebuilder(self) -> Rebuild:
         return BoardsRebuild(self.source, self.rebuild_capacity)
@@ -53,9 +51,6 @@ class BoardsProjection(Projection):
             board = touched.get(stored.stream_id)
             if board is None:
                 board = self._board(tx, stored.stream_id)
-                if board is None or board is not self._boards.get(stored.stream_id):
-                    # Not the board we rendered last: its card fragments may be stale.
-                    self._views.pop(stored.stream_id, None)
             if board is not None and stored.version <= board.version:
                 continue  # already projected
             board = Board.fold([decode(stored)], board, content_only=True)
@@ -69,14 +64,9 @@ class BoardsProjection(Projection):
         # Rows depend only on the log, never on how it was cut into batches,
         # so that a rebuild writes exactly what live projection wrote.
         for board_id, board in touched.items():
-            renderer = self._views.get(board_id)
-            if renderer is None:
-                renderer = self._views[board_id] = ViewRenderer()
-            changed = cards.get(board_id, {})
-            renderer.forget(changed)
             # Only a new board's row takes created_at (an upsert keeps the first).
             created_at = created.get(board_id, updated[board_id])
-            write_board(tx, board, renderer, created_at, updated[board_id], changed)
+            write_board(tx, board, created_at, updated[board_id], cards.get(board_id, {}))
             self._remember(board)
 
     def _board(self, tx: ReadTransaction, board_id: str) -> Board | None:
@@ -95,8 +85,7 @@ class BoardsProjection(Projection):
         self._boards[board.id] = board
         self._boards.move_to_end(board.id)
         while len(self._boards) > self.capacity:
-            evicted, _ = self._boards.popitem(last=False)
-            self._views.pop(evicted, None)
+            self._boards.popitem(last=False)
 
 
 class BoardsRebuild(Rebuild):
@@ -162,25 +151,24 @@ class _Folding:
     def write(self, tx: ReadTransaction) -> None:
         # A board folded again keeps the created_at of its first write (an upsert).
         created_at = self.created_at or self.updated_at
-        write_board(tx, self.board, ViewRenderer(), created_at, self.updated_at, self.cards)
+        write_board(tx, self.board, created_at, self.updated_at, self.cards)
 
 
 def write_board(
     tx: ReadTransaction,
     board: Board,
-    renderer: ViewRenderer,
     created_at: str,
     updated_at: str,
     cards: dict[str, int],
 ) -> None:
-    """Write the board's row and views, and the rows of `cards` (id -> version of its change)."""
+    """Write the board's row and frame, and the rows of `cards` (id -> version of its change)."""
     row = BoardRow(
         board.id, board.title, board.version, board.seq, board.archived, created_at, updated_at
     )
-    tx.put_board(row, renderer.render(board, False), renderer.render(board, True))
+    tx.put_board(row, frame(board))
     for card_id, version in cards.items():
         card = board.card(card_id)
         if card is None:
             tx.delete_card(board.id, card_id)
         else:
-            tx.put_card(board.id, {**card_view(card), "version": version}, version)
+            tx.put_card(board.id, card_view(card), version)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from kanban.domain import events as ev
 from kanban.domain.summary import summarize
@@ -23,20 +24,33 @@ class _Named:
 
 
 class NameBook:
-    """The titles of a board's columns and cards, kept from events, for summaries."""
+    """The titles of a board's columns and cards, kept from events, for summaries.
 
-    def __init__(self, names: dict[str, str]) -> None:
-        self.names = names
-        #: Whether anything was learnt (most events rename nothing: nothing to write).
-        self.changed = False
+    Titles are looked up one at a time (`lookup`: the stored one, when the book
+    did not start empty) and written one at a time (`learnt`): a board's whole
+    book is O(cards), read and written per batch it was not.
+    """
+
+    def __init__(self, lookup: Callable[[str], str | None] | None = None) -> None:
+        self.names: dict[str, str | None] = {}
+        self.lookup = lookup
+        #: The titles learnt since `learnt` was last written and cleared.
+        self.learnt: dict[str, str] = {}
 
     def column(self, column_id: str) -> _Named | None:
-        title = self.names.get("column:" + column_id)
+        title = self._title("column:" + column_id)
         return _Named(title) if title is not None else None
 
     def card(self, card_id: str) -> _Named | None:
-        title = self.names.get("card:" + card_id)
+        title = self._title("card:" + card_id)
         return _Named(title) if title is not None else None
+
+    def _title(self, key: str) -> str | None:
+        try:
+            return self.names[key]
+        except KeyError:
+            title = self.names[key] = self.lookup(key) if self.lookup else None
+            return title
 
     def learn(self, event: ev.Event) -> None:
         match event:
@@ -50,9 +64,8 @@ class NameBook:
                         self._name(f"card:{event.card_id}", change.value)
 
     def _name(self, key: str, title: str) -> None:
-        if self.names.get(key) != title:
-            self.names[key] = title
-            self.changed = True
+        if self._title(key) != title:
+            self.names[key] = self.learnt[key] = title
 
 
 class HistoryProjection(Projection):
@@ -66,7 +79,7 @@ class HistoryProjection(Projection):
             record = decode(stored)
             book = books.get(stored.stream_id)
             if book is None:
-                book = books[stored.stream_id] = NameBook(tx.names(stored.stream_id))
+                book = books[stored.stream_id] = NameBook(partial(tx.name, stored.stream_id))
             summary = summarize(record.event, book)
             book.learn(record.event)
             if record.undo_of:
@@ -91,8 +104,8 @@ class HistoryProjection(Projection):
             )
         tx.add_history(rows)
         for board_id, book in books.items():
-            if book.changed:
-                tx.put_names(board_id, book.names)
+            if book.learnt:
+                tx.put_names(board_id, book.learnt)
 
     def rebuilder(self) -> Rebuild:
         return HistoryRebuild()
@@ -114,12 +127,11 @@ class HistoryRebuild(Rebuild):
         board_id = row[1]
         book = self.books.get(board_id)
         if book is None:
-            book = self.books[board_id] = NameBook({})
+            book = self.books[board_id] = NameBook()  # from seq 0: every title is learnt here
         summary = summarize(record.event, book)
         book.learn(record.event)
-        if book.changed:
+        if book.learnt:
             self.renamed.add(board_id)
-            book.changed = False
         if record.undo_of:
             self.units[board_id, record.undo_of] = True
         elif record.redo_of:
@@ -149,6 +161,8 @@ class HistoryRebuild(Rebuild):
             tx.set_undone(board_id, unit_id, undone)
         self.units.clear()
         for board_id in self.renamed:
-            tx.put_names(board_id, self.books[board_id].names)
+            book = self.books[board_id]
+            tx.put_names(board_id, book.learnt)
+            book.learnt = {}
         self.renamed.clear()
         return True

@@ -10,6 +10,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import orjson
 
 from kanban.domain.errors import StorageError
+from kanban.projections import render
 from kanban.projections.base import (
     BoardRow,
     HistoryRow,
@@ -33,14 +35,16 @@ from kanban.projections.sqlite_access import (
 )
 from kanban.store.sqlite import WAL_SIZE_LIMIT, Checkpointer, private_file
 
-READ_SCHEMA = 3
+READ_SCHEMA = 4
+#: Boards whose card fragments a reader keeps between views.
+FRAGMENT_BOARDS = 256
 
 SCHEMA = """
 CREATE TABLE checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE boards (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL,
     archived INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-    view BLOB NOT NULL, view_all BLOB NOT NULL
+    frame BLOB NOT NULL
 );
 CREATE TABLE cards (
     id INTEGER PRIMARY KEY, board_id TEXT NOT NULL, card_id TEXT NOT NULL,
@@ -56,7 +60,9 @@ CREATE TABLE units (
     board_id TEXT NOT NULL, unit_id TEXT NOT NULL, undone INTEGER NOT NULL,
     PRIMARY KEY (board_id, unit_id)
 ) WITHOUT ROWID;
-CREATE TABLE names (board_id TEXT PRIMARY KEY, names BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE names (
+    board_id TEXT NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL, PRIMARY KEY (board_id, key)
+) WITHOUT ROWID;
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE stream_versions (
     stream_id TEXT PRIMARY KEY, version INTEGER NOT NULL
@@ -96,6 +102,9 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        #: Per board, the card fragments last read, to assemble the next view from.
+        self._fragments: OrderedDict[str, render.Fragments] = OrderedDict()
+        self._views_lock = threading.Lock()
         self._writer = self._open_writer()
         self._checkpointer = Checkpointer(self.path)
 
@@ -202,15 +211,69 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         return rows[0][0] if rows else None
 
     def board_view(self, board_id: str, include_archived: bool) -> tuple[int, bytes] | None:
-        column = "view_all" if include_archived else "view"
-        rows = self._all(f"SELECT version, {column} FROM boards WHERE id = ?", (board_id,))
-        return (rows[0][0], bytes(rows[0][1])) if rows else None
+        with self._views_lock:
+            found = self._frame_and_fragments(board_id)
+            if found is None:
+                return None
+            version, board_frame, kept = found
+            try:
+                return version, render.assemble(board_frame, kept.cards, include_archived)
+            except KeyError:
+                pass
+            # A fragment missing from what was kept: fetch them all again.
+            self._fragments.pop(board_id, None)
+            found = self._frame_and_fragments(board_id)
+            if found is None:
+                return None
+            version, board_frame, kept = found
+            try:
+                return version, render.assemble(board_frame, kept.cards, include_archived)
+            except KeyError as exc:
+                raise StorageError(
+                    f"board {board_id} lists card {exc} but has no row for it"
+                ) from exc
+
+    def _frame_and_fragments(
+        self, board_id: str
+    ) -> tuple[int, dict[str, Any], render.Fragments] | None:
+        """The board's frame, and its cards' fragments as of that frame, in one snapshot."""
+        conn = self._reader()
+        try:
+            conn.execute("BEGIN")
+            try:
+                row = conn.execute(
+                    "SELECT version, frame FROM boards WHERE id = ?", (board_id,)
+                ).fetchone()
+                if row is None:
+                    return None
+                version, board_frame = row[0], orjson.loads(row[1])
+                kept = self._fragments.get(board_id)
+                if kept is None or kept.version > version:
+                    kept = render.Fragments()
+                if kept.version < version:
+                    changed = conn.execute(
+                        "SELECT card_id, body FROM cards WHERE board_id = ? AND version > ?",
+                        (board_id, kept.version),
+                    ).fetchall()
+                    kept.update(version, changed, board_frame)
+            finally:
+                conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StorageError(f"reading the read database failed: {exc}") from exc
+        self._fragments[board_id] = kept
+        self._fragments.move_to_end(board_id)
+        while len(self._fragments) > FRAGMENT_BOARDS:
+            self._fragments.popitem(last=False)
+        return version, board_frame, kept
 
     def card(self, board_id: str, card_id: str) -> dict[str, Any] | None:
         rows = self._all(
-            "SELECT body FROM cards WHERE board_id = ? AND card_id = ?", (board_id, card_id)
+            "SELECT version, body FROM cards WHERE board_id = ? AND card_id = ?",
+            (board_id, card_id),
         )
-        return orjson.loads(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        return {"board_id": board_id, **orjson.loads(rows[0][1]), "version": rows[0][0]}
 
     def history(
         self,
@@ -252,12 +315,16 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
             mine = " JOIN members m ON m.board_id = c.board_id AND m.user_id = ?"
             args.insert(0, member)
         rows = self._all(
-            "SELECT c.body, snippet(cards_fts, -1, '[', ']', '...', 12) FROM cards_fts"
+            "SELECT c.board_id, c.body, c.version, snippet(cards_fts, -1, '[', ']', '...', 12)"
+            " FROM cards_fts"
             f" JOIN cards c ON c.id = cards_fts.rowid{mine} WHERE cards_fts MATCH ?"
             " ORDER BY rank LIMIT ?",
             (*args, limit),
         )
-        return [{**orjson.loads(body), "snippet": snippet} for body, snippet in rows]
+        return [
+            {"board_id": board_id, **orjson.loads(body), "version": version, "snippet": snippet}
+            for board_id, body, version, snippet in rows
+        ]
 
     def close(self) -> None:
         self._checkpointer.stop()
@@ -340,13 +407,13 @@ class _Transaction(SQLiteAccessWrites, ReadTransaction):
         row = self.conn.execute("SELECT version FROM boards WHERE id = ?", (board_id,)).fetchone()
         return row[0] if row else 0
 
-    def put_board(self, row: BoardRow, view: bytes, view_all: bytes) -> None:
+    def put_board(self, row: BoardRow, frame: bytes) -> None:
         self.conn.execute(
             "INSERT INTO boards (id, title, version, seq, archived, created_at, updated_at,"
-            " view, view_all) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            " frame) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
             " title = excluded.title, version = excluded.version, seq = excluded.seq,"
             " archived = excluded.archived, updated_at = excluded.updated_at,"
-            " view = excluded.view, view_all = excluded.view_all",
+            " frame = excluded.frame",
             (
                 row.id,
                 row.title,
@@ -355,13 +422,12 @@ class _Transaction(SQLiteAccessWrites, ReadTransaction):
                 row.archived,
                 row.created_at,
                 row.updated_at,
-                view,
-                view_all,
+                frame,
             ),
         )
 
     def put_card(self, board_id: str, card: dict[str, Any], version: int) -> None:
-        body = orjson.dumps({"board_id": board_id, **card})
+        body = orjson.dumps(card)  # the card's fragment of the board's view
         (rowid,) = self.conn.execute(
             "INSERT INTO cards (board_id, card_id, version, body) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (board_id, card_id) DO UPDATE SET version = excluded.version,"
@@ -427,15 +493,20 @@ class _Transaction(SQLiteAccessWrites, ReadTransaction):
         )
 
     def names(self, board_id: str) -> dict[str, str]:
-        row = self.conn.execute("SELECT names FROM names WHERE board_id = ?", (board_id,))
-        found = row.fetchone()
-        return dict(orjson.loads(found[0])) if found else {}
+        rows = self.conn.execute("SELECT key, title FROM names WHERE board_id = ?", (board_id,))
+        return dict(rows.fetchall())
+
+    def name(self, board_id: str, key: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT title FROM names WHERE board_id = ? AND key = ?", (board_id, key)
+        ).fetchone()
+        return row[0] if row else None
 
     def put_names(self, board_id: str, names: dict[str, str]) -> None:
-        self.conn.execute(
-            "INSERT INTO names (board_id, names) VALUES (?, ?)"
-            " ON CONFLICT (board_id) DO UPDATE SET names = excluded.names",
-            (board_id, orjson.dumps(names)),
+        self.conn.executemany(
+            "INSERT INTO names (board_id, key, title) VALUES (?, ?, ?)"
+            " ON CONFLICT (board_id, key) DO UPDATE SET title = excluded.title",
+            [(board_id, key, title) for key, title in names.items()],
         )
 
 
