@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 from pathlib import Path
 
 from kanban.projections.sqlite import SQLiteReadStore
-from kanban.store.sqlite import SQLiteEventStore
+from kanban.store.sqlite import Checkpointer, SQLiteEventStore
 
 from .backup_log import build_log
 
@@ -39,3 +41,49 @@ def test_the_read_database_is_checkpointed_in_the_background(tmp_path: Path) -> 
         assert path.stat().st_size > empty
     finally:
         read.close()
+
+
+def test_the_wal_stays_bounded_under_writes_that_never_pause(tmp_path: Path) -> None:
+    """A passive checkpoint never finds the whole WAL copied and unread while writes go on
+    (each commit adds frames as it copies), so the WAL would never start over and grow
+    without bound, every read slower for it; past its limit the writer restarts it."""
+    path = tmp_path / "busy.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.execute(f"PRAGMA journal_size_limit = {LIMIT}")
+    writer.execute("PRAGMA busy_timeout = 10000")
+    writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
+    stop = threading.Event()
+
+    def read() -> None:  # a reader always somewhere in the WAL, as a projector is
+        reader = sqlite3.connect(path, isolation_level=None)
+        while not stop.is_set():
+            reader.execute("SELECT max(id) FROM t").fetchone()
+        reader.close()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    checkpointer = Checkpointer(path, interval=0.01, restart_bytes=LIMIT)
+    largest = 0
+    try:
+        for n in range(6_000):
+            writer.execute("INSERT INTO t (body) VALUES (?)", (bytes(2_000),))
+            checkpointer.restart(writer)  # as the stores' writers do after each commit
+            if n % 100 == 0:
+                largest = max(largest, wal_size(path))
+    finally:
+        checkpointer.stop()
+        stop.set()
+        reader.join()
+        writer.close()
+    # 6,000 commits of a 4 KiB page or two each: about 45 MiB of WAL if never restarted.
+    assert largest < 16 * LIMIT, f"the WAL grew to {largest:,} bytes"
+
+
+LIMIT = 1024 * 1024
+
+
+def wal_size(path: Path) -> int:
+    wal = Path(f"{path}-wal")
+    return wal.stat().st_size if wal.exists() else 0

@@ -153,6 +153,7 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            self._checkpointer.restart(conn)
 
     # --- reads ---------------------------------------------------------------
 

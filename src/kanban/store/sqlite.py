@@ -46,8 +46,11 @@ Clock = Callable[[], datetime]
 VERIFY_PAGE = 5000
 
 CACHE_KIB = 64 * 1024
-#: The WAL is cut back to this size once checkpointed (it may grow past it between).
+#: The WAL is cut back to this size once checkpointed, and started over when it grows
+#: past it (see Checkpointer.restart).
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+#: How long a writer waits for readers to leave the WAL before it starts over.
+RESTART_WAIT_MS = 20
 """Page cache of the write connection (readers get a quarter each)."""
 
 _COLS = codec.ROW_COLUMNS
@@ -309,6 +312,7 @@ class SQLiteEventStore(EventStore):
                             with suppress(sqlite3.Error):
                                 conn.execute("ROLLBACK")
                         raise
+                self._checkpointer.restart(conn)
             finally:
                 self._writer_thread = None
 
@@ -583,9 +587,14 @@ class Checkpointer:
     every `interval` seconds; SQLite releases the GIL while it does the I/O.
     """
 
-    def __init__(self, path: Path, interval: float = 0.25) -> None:
+    def __init__(
+        self, path: Path, interval: float = 0.25, restart_bytes: int = WAL_SIZE_LIMIT
+    ) -> None:
         self.path = path
         self.interval = interval
+        self.restart_bytes = restart_bytes
+        #: The WAL outgrew `restart_bytes`: the writer starts it over after its next commit.
+        self.restart_due = False
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"kanban-checkpoint-{path.name}", daemon=True
@@ -596,11 +605,37 @@ class Checkpointer:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA busy_timeout = 1000")
+            (page,) = conn.execute("PRAGMA page_size").fetchone()
             while not self._stop.wait(self.interval):
                 with suppress(sqlite3.Error):  # busy or closing: the next turn tries again
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self.restart_due = frames * page > self.restart_bytes
         finally:
             conn.close()
+
+    def restart(self, writer: sqlite3.Connection) -> None:
+        """Start the WAL over if it outgrew its limit: the writer calls this between writes.
+
+        The WAL starts over only when a write finds all of it copied and no
+        reader in it. Under writes that never pause, passive checkpoints never
+        leave it so (each commit adds frames while they copy), and the WAL grew
+        by hundreds of MB a minute, every read slower for it. A RESTART
+        checkpoint on the writer's own connection holds the next write until
+        the few frames left are copied and the readers are out; a reader that
+        stays longer (a backup) only postpones it: a short timeout, not the
+        writer's.
+        """
+        if not self.restart_due:
+            return
+        self.restart_due = False
+        (timeout,) = writer.execute("PRAGMA busy_timeout").fetchone()
+        try:
+            writer.execute(f"PRAGMA busy_timeout = {RESTART_WAIT_MS}")
+            writer.execute("PRAGMA wal_checkpoint(RESTART)")
+        except sqlite3.Error:
+            pass  # readers stayed: the next turn tries again
+        finally:
+            writer.execute(f"PRAGMA busy_timeout = {timeout}")
 
     def stop(self) -> None:
         self._stop.set()
