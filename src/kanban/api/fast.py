@@ -18,9 +18,10 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kanban.api.auth import SESSION_COOKIE, Principal
+from kanban.api.auth import CSRF_HEADER, SESSION_COOKIE, Principal
 from kanban.api.deps import current_view
 from kanban.domain.errors import KanbanError
+from kanban.service import credentials
 
 BOARD = re.compile(r"^/api/v1/boards/([^/]+)$")
 ROUTE = "/api/v1/boards/{board_id}"
@@ -100,14 +101,26 @@ def _answer(
 def _principal(rt: Any, headers: dict[bytes, bytes]) -> Principal | None:
     if b"authorization" in headers:
         return bearer_principal(rt, headers)
+    return session_principal(rt, headers, change=False)
+
+
+def session_principal(rt: Any, headers: dict[bytes, bytes], change: bool) -> Principal | None:
+    """The caller of a valid session cookie (for a change, with its CSRF token); else None."""
     cookie = headers.get(b"cookie")
     if cookie is None:
         return None
     session = _cookie(cookie.decode("latin-1"), SESSION_COOKIE)
+    if not session:
+        return None
+    if change:
+        presented = headers.get(CSRF_HEADER.lower().encode(), b"").decode("latin-1")
+        if not credentials.csrf_matches(session, presented):
+            return None
     try:
-        return rt.auth.authenticate(session, "session") if session else None
+        who: Principal = rt.auth.authenticate(session, "session")
     except KanbanError:
         return None
+    return who
 
 
 def bearer_principal(rt: Any, headers: dict[bytes, bytes]) -> Principal | None:

@@ -209,3 +209,28 @@ def test_a_query_replica_leaves_commands_to_the_full_route(
     finally:
         settings.role = "writer"
     assert passed_on == [("POST", _cards(board))]
+
+
+@pytest.mark.parametrize(
+    ("csrf", "status", "fast"), [("right", 201, True), ("wrong", 403, False), (None, 403, False)]
+)
+def test_the_web_apps_session_takes_the_fast_path_only_with_its_csrf_token(
+    api: Api,
+    client: TestClient,
+    board: Board,
+    passed_on: Passed,
+    csrf: str | None,
+    status: int,
+    fast: bool,
+) -> None:
+    editor = api.user("eve", password="eve's password")
+    api.grant(board.id, editor, "editor")
+    del client.headers["Authorization"]  # the browser's case: the cookie alone
+    signed = client.post("/api/v1/session", json={"name": "eve", "password": "eve's password"})
+    passed_on.clear()
+    token = {"right": signed.json()["csrf_token"], "wrong": "0" * 32, None: None}[csrf]
+    headers = {"X-CSRF-Token": token} if token else {}
+    body = {"column_id": board.columns[0], "title": "From the browser"}
+    answer = client.post(_cards(board), json=body, headers=headers)
+    assert answer.status_code == status, answer.text
+    assert (passed_on == []) is fast
