@@ -35,7 +35,7 @@ from kanban.projections.sqlite_access import (
 )
 from kanban.store.sqlite import WAL_SIZE_LIMIT, Checkpointer, private_file
 
-READ_SCHEMA = 4
+READ_SCHEMA = 5
 #: Boards whose card fragments a reader keeps between views.
 FRAGMENT_BOARDS = 256
 
@@ -50,6 +50,8 @@ CREATE TABLE cards (
     id INTEGER PRIMARY KEY, board_id TEXT NOT NULL, card_id TEXT NOT NULL,
     version INTEGER NOT NULL, body BLOB NOT NULL, UNIQUE (board_id, card_id)
 );
+-- A reader assembling a board's view fetches the cards changed since it last did.
+CREATE INDEX cards_changed ON cards (board_id, version);
 CREATE VIRTUAL TABLE cards_fts USING fts5(title, description, tokenize = 'unicode61');
 CREATE TABLE history (
     seq INTEGER PRIMARY KEY, board_id TEXT NOT NULL, version INTEGER NOT NULL,
