@@ -108,6 +108,10 @@ class ReadStoreContract:
         with read_store.transaction() as tx:
             tx.set_checkpoint("boards", 7)
         assert read_store.checkpoints() == {"boards": 7, "history": 3}
+        with read_store.transaction() as tx:
+            assert tx.checkpoints() == {"boards": 7, "history": 3}
+            tx.set_checkpoints({"history": 9, "access": 8})
+        assert read_store.checkpoints() == {"boards": 7, "history": 9, "access": 8}
 
     def test_a_transaction_that_raises_writes_nothing(self, read_store: ReadStore) -> None:
         def write_then_fail() -> None:

@@ -160,6 +160,14 @@ class ReadTransaction(AccessWrites):
     def set_checkpoint(self, name: str, seq: int) -> None: ...
 
     @abstractmethod
+    def checkpoints(self) -> dict[str, int]:
+        """Every projection's checkpoint (one read instead of one per projection)."""
+
+    @abstractmethod
+    def set_checkpoints(self, checkpoints: dict[str, int]) -> None:
+        """Set several checkpoints at once."""
+
+    @abstractmethod
     def clear(self, name: str) -> None:
         """Forget everything projection `name` wrote, and its checkpoint."""
 

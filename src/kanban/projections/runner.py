@@ -106,30 +106,36 @@ class Projector(ReportsProgress):
         """Apply every event not yet projected; return how many were read."""
         total = 0
         head = self.source.head_seq() if progress else 0
+        page = page or self.page
         while not self._stop.is_set():
-            done = self._batch(page or self.page)
-            if done == 0:
-                break
+            done = self._batch(page)
             total += done
-            if progress:
+            if progress and done:
                 progress(self._watermark, max(head, self._watermark))
+            if done < page:
+                # The log's end: asking again would cost a write transaction to
+                # find nothing. A commit from now on wakes the projector again.
+                break
         return total
 
     def _batch(self, page: int) -> int:
         with self.read.transaction() as tx:
-            checkpoints = {p.name: tx.checkpoint(p.name) for p in self.projections}
+            stored = tx.checkpoints()
+            checkpoints = {p.name: stored.get(p.name, 0) for p in self.projections}
             low = min(checkpoints.values())
             events = self.source.read_all(low, page)
             if not events:
                 self._advance(low)
                 return 0
+            last = events[-1].seq
             for projection in self.projections:
                 seen = checkpoints[projection.name]
                 mine = [e for e in events if e.seq > seen and e.type in projection.handles]
                 if mine:
                     projection.apply(tx, mine)
-                tx.set_checkpoint(projection.name, max(seen, events[-1].seq))
-        self._advance(events[-1].seq)
+                checkpoints[projection.name] = max(seen, last)
+            tx.set_checkpoints(checkpoints)
+        self._advance(last)
         return len(events)
 
     def _empty(self) -> bool:

@@ -347,10 +347,16 @@ class _Transaction(SQLiteAccessWrites, ReadTransaction):
         return row[0] if row else 0
 
     def set_checkpoint(self, name: str, seq: int) -> None:
-        self.conn.execute(
+        self.set_checkpoints({name: seq})
+
+    def checkpoints(self) -> dict[str, int]:
+        return dict(self.conn.execute("SELECT name, seq FROM checkpoints").fetchall())
+
+    def set_checkpoints(self, checkpoints: dict[str, int]) -> None:
+        self.conn.executemany(
             "INSERT INTO checkpoints (name, seq) VALUES (?, ?)"
             " ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
-            (name, seq),
+            checkpoints.items(),
         )
 
     def clear(self, name: str) -> None:

@@ -458,6 +458,8 @@ class _SQLiteBatch(Batch):
         self._conn = conn
         self._units = 0
         self.closed = False
+        #: Stream versions read or written in this batch.
+        self._versions: dict[str, int] = {}
         # Re-read inside the lock: another process may have appended since.
         with store._errors("reading the tail of the log"):
             row = conn.execute(SQL_TAIL).fetchone()
@@ -487,6 +489,7 @@ class _SQLiteBatch(Batch):
             yield
         except BaseException:
             self._tail = tail
+            self._versions.clear()  # what the unit appended is gone
             # Some errors (disk full, I/O) end the whole transaction, savepoints too.
             if self._conn.in_transaction:
                 with self._store._errors("rolling back a savepoint"):
@@ -498,8 +501,13 @@ class _SQLiteBatch(Batch):
 
     def stream_version(self, stream_id: str) -> int:
         self._check()
+        # The write lock is held: only this batch moves a stream (see `_append`).
+        known = self._versions.get(stream_id)
+        if known is not None:
+            return known
         with self._store._errors("reading a stream version"):
             (version,) = self._conn.execute(SQL_STREAM_VERSION, (stream_id,)).fetchone()
+        self._versions[stream_id] = int(version)
         return int(version)
 
     def read_stream(
@@ -540,6 +548,7 @@ class _SQLiteBatch(Batch):
                 ) from exc
         last = rows[-1]
         self._tail = _Tail(last[0], bytes.fromhex(last[9]), last[8])
+        self._versions[stream_id] = actual + len(rows)
         return [codec.to_stored(row) for row in rows]
 
     def _insert(self, rows: list[Row]) -> None:
