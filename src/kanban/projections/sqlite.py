@@ -215,26 +215,21 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
 
     def board_view(self, board_id: str, include_archived: bool) -> tuple[int, bytes] | None:
         with self._views_lock:
-            found = self._frame_and_fragments(board_id)
-            if found is None:
-                return None
-            version, board_frame, kept = found
-            try:
-                return version, render.assemble(board_frame, kept.cards, include_archived)
-            except KeyError:
-                pass
-            # A fragment missing from what was kept: fetch them all again.
-            self._fragments.pop(board_id, None)
-            found = self._frame_and_fragments(board_id)
-            if found is None:
-                return None
-            version, board_frame, kept = found
-            try:
-                return version, render.assemble(board_frame, kept.cards, include_archived)
-            except KeyError as exc:
-                raise StorageError(
-                    f"board {board_id} lists card {exc} but has no row for it"
-                ) from exc
+            for attempt in (1, 2):
+                found = self._frame_and_fragments(board_id)
+                if found is None:
+                    return None
+                version, board_frame, kept = found
+                try:
+                    return version, render.assemble(board_frame, kept.cards, include_archived)
+                except KeyError as exc:
+                    if attempt == 2:
+                        raise StorageError(
+                            f"board {board_id} lists card {exc} but has no row for it"
+                        ) from exc
+                    # A fragment missing from what was kept: fetch them all again.
+                    self._fragments.pop(board_id, None)
+            raise AssertionError("unreachable")
 
     def _frame_and_fragments(
         self, board_id: str
