@@ -111,7 +111,8 @@ class Fragments:
         for card_id, body in changed:
             self.cards[card_id] = exact(body)
         self.version = version
-        if len(self.cards) > 64 and len(self.cards) > 2 * sum(1 for _ in card_ids(board_frame)):
+        listed = sum(len(c["cards"]) + len(c["archived"]) for c in board_frame["columns"])
+        if len(self.cards) > 64 and len(self.cards) > 2 * listed:
             # Cards gone from the board (an add undone) are not fetched again: drop them.
             kept = set(card_ids(board_frame))
             self.cards = {k: v for k, v in self.cards.items() if k in kept}
