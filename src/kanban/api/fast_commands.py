@@ -47,7 +47,7 @@ class Endpoint:
 
     method: str
     path: str
-    body: type[BaseModel] | None
+    body: type[BaseModel]
     build: Callable[..., Command]
     answer: Callable[[CommandResult, Any], BaseModel]
     status: int = 200
@@ -59,7 +59,7 @@ class Endpoint:
 
 
 async def run(
-    rt: Runtime, endpoint: Endpoint, ctx: CommandContext, body: BaseModel | None, **path: str
+    rt: Runtime, endpoint: Endpoint, ctx: CommandContext, body: BaseModel, **path: str
 ) -> BaseModel:
     """Build the command, hand it to the writer, shape the answer: a command route's work."""
     command = endpoint.build(ctx, body, **path)
@@ -160,15 +160,13 @@ class CommandFastPath:
 
 
 def _parse(endpoint: Endpoint, headers: Mapping[bytes, bytes], body: bytes | None) -> Any:
-    """The validated body (None for a route without one), or False: leave it to the full route.
+    """The validated body, or False: leave it to the full route.
 
     Only what FastAPI would accept as it is: a JSON body (FastAPI decodes it
     with the standard library, then validates it in Python mode, as here).
     """
     if body is None:
         return False
-    if endpoint.body is None:
-        return None if body == b"" else False
     content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     if content_type != b"application/json":
         return False

@@ -215,21 +215,24 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
 
     def board_view(self, board_id: str, include_archived: bool) -> tuple[int, bytes] | None:
         with self._views_lock:
-            for attempt in (1, 2):
-                found = self._frame_and_fragments(board_id)
-                if found is None:
-                    return None
-                version, board_frame, kept = found
-                try:
-                    return version, render.assemble(board_frame, kept.cards, include_archived)
-                except KeyError as exc:
-                    if attempt == 2:
-                        raise StorageError(
-                            f"board {board_id} lists card {exc} but has no row for it"
-                        ) from exc
-                    # A fragment missing from what was kept: fetch them all again.
-                    self._fragments.pop(board_id, None)
-            raise AssertionError("unreachable")
+            try:
+                return self._assemble(board_id, include_archived)
+            except KeyError:
+                # A fragment missing from what was kept: fetch them all again.
+                self._fragments.pop(board_id, None)
+            try:
+                return self._assemble(board_id, include_archived)
+            except KeyError as exc:
+                raise StorageError(
+                    f"board {board_id} lists card {exc} but has no row for it"
+                ) from exc
+
+    def _assemble(self, board_id: str, include_archived: bool) -> tuple[int, bytes] | None:
+        found = self._frame_and_fragments(board_id)
+        if found is None:
+            return None
+        version, board_frame, kept = found
+        return version, render.assemble(board_frame, kept.cards, include_archived)
 
     def _frame_and_fragments(
         self, board_id: str

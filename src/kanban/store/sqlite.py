@@ -46,12 +46,12 @@ Clock = Callable[[], datetime]
 VERIFY_PAGE = 5000
 
 CACHE_KIB = 64 * 1024
+"""Page cache of the write connection (readers get a quarter each)."""
 #: The WAL is cut back to this size once checkpointed, and started over when it grows
 #: past it (see Checkpointer.restart).
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 #: How long a writer waits for readers to leave the WAL before it starts over.
 RESTART_WAIT_MS = 20
-"""Page cache of the write connection (readers get a quarter each)."""
 
 _COLS = codec.ROW_COLUMNS
 SQL_TAIL = "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1"
