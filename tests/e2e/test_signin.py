@@ -62,3 +62,16 @@ def test_no_plain_secret_reaches_the_servers_log(make_server: ServerFactory) -> 
     events = (server.data_dir / "events.db").read_bytes()
     for secret in (password, token, extra["token"], cookie):
         assert secret.encode() not in events
+
+
+def test_the_access_log_can_be_turned_off_and_the_servers_own_lines_stay(
+    make_server: ServerFactory,
+) -> None:
+    server: Server = make_server(access_log="false").start()
+    with server.client() as admin:
+        ok(admin.get("/api/v1/boards"))
+        ok(admin.post("/api/v1/boards", json={"title": "Quiet"}))
+    assert server.stop() == 0
+    log = server.output()
+    assert "Application startup complete" in log  # the server still says what it does
+    assert "/api/v1/boards" not in log  # but not each request

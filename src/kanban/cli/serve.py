@@ -40,6 +40,14 @@ def serve(
     ] = None,
     writer_url: WriterUrl = None,
     group: Group = None,
+    access_log: Annotated[
+        bool | None,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log one line per request to stderr [env: KANBAN_ACCESS_LOG; default on]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the API. Embedded default: log, read models and projectors in one process.
 
@@ -59,6 +67,7 @@ def serve(
         role=role,
         writer_url=writer_url,
         group=group,
+        access_log=access_log,
     )
     configured = settings.admin_token.get_secret_value() if settings.admin_token else None
     token = load_admin_token(configured, settings.data_dir)
@@ -90,6 +99,7 @@ def serve(
         port=settings.port,
         timeout_graceful_shutdown=10,
         log_level="info",
+        access_log=settings.access_log,
         # Behind a proxy, the client address (which sign-in throttling counts by)
         # comes from X-Forwarded-For, trusted only from these addresses.
         proxy_headers=True,
