@@ -7,6 +7,8 @@ there is (by two actors, undo and redo included) and waits until projected;
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +56,23 @@ def assert_views_equal_the_fold(kanban: Kanban) -> None:
             assert found is not None
             assert found[0] == board.version
             assert orjson.loads(found[1]) == board.view(include_archived)
+
+
+def assert_search_index_equals_the_fold(kanban: Kanban) -> None:
+    """Search indexes every card (archived too) with its current title and description."""
+    with closing(sqlite3.connect(kanban.settings.read_path)) as conn:
+        indexed = conn.execute(
+            "SELECT c.board_id, c.card_id, f.title, f.description"
+            " FROM cards_fts f JOIN cards c ON c.id = f.rowid"
+        ).fetchall()
+        (rows,) = conn.execute("SELECT count(*) FROM cards_fts").fetchone()
+    expected = []
+    for stream in kanban.store.streams():
+        if not stream.stream_id.startswith("$"):
+            board = load_board(kanban.store, stream.stream_id)
+            expected += [(board.id, c.id, c.title, c.description) for c in board.cards.values()]
+    assert sorted(indexed) == sorted(expected)
+    assert rows == len(expected)  # no words left behind by a removed card
 
 
 @dataclass

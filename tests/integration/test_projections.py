@@ -36,7 +36,14 @@ from kanban.store.base import StoredEvent
 from kanban.store.codec import format_time
 
 from .conftest import Client
-from .projection_story import Story, assert_views_equal_the_fold, read_state, settle, tell_story
+from .projection_story import (
+    Story,
+    assert_search_index_equals_the_fold,
+    assert_views_equal_the_fold,
+    read_state,
+    settle,
+    tell_story,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -161,7 +168,19 @@ def test_search_finds_cards_by_words(
 OPS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["add", "move", "edit", "archive", "restore", "column", "drop", "undo", "redo"]
+            [
+                "add",
+                "move",
+                "edit",
+                "relabel",
+                "describe",
+                "archive",
+                "restore",
+                "column",
+                "drop",
+                "undo",
+                "redo",
+            ]
         ),
         st.booleans(),  # alice or bob
         st.integers(0, 9),
@@ -187,6 +206,8 @@ def test_any_commands_project_to_the_fold(
             "add": cmd.AddCard(b, str(uuid.uuid4()), column, f"Card {x}", labels=(f"l{y}",)),
             "move": cmd.MoveCard(b, card, column, None),
             "edit": cmd.EditCard(b, card, title=f"T{y}", assignees=(f"a{x}",)),
+            "relabel": cmd.EditCard(b, card, labels=(f"l{x}",), due_date=f"2027-01-0{y + 1}"),
+            "describe": cmd.EditCard(b, card, description=f"words {x}"),
             "archive": cmd.ArchiveCard(b, card),
             "restore": cmd.RestoreCard(b, card),
             "column": cmd.AddColumn(b, str(uuid.uuid4()), f"Col {x}", position=0),
@@ -198,6 +219,7 @@ def test_any_commands_project_to_the_fold(
             (alice if by_alice else bob).run(command)
     settle(kanban)
     assert_views_equal_the_fold(kanban)
+    assert_search_index_equals_the_fold(kanban)
 
 
 # --- exactly once, and disposable ----------------------------------------------
@@ -414,3 +436,21 @@ def test_cli_without_a_log_is_an_error(tmp_path: Path, command: str) -> None:
     assert result.returncode == 2
     assert "no event log" in result.stderr
     assert not (tmp_path / "nothing").exists()
+
+
+def test_search_keeps_a_cards_words_through_moves_and_follows_its_edits(
+    kanban: Kanban, story: Story
+) -> None:
+    alice = Client(kanban, "alice")
+    b = story.board_id
+    alice.run(cmd.MoveCard(b, "c1", "col2", 0))
+    alice.run(cmd.ArchiveCard(b, "c1"))
+    alice.run(cmd.RestoreCard(b, "c1"))
+    alice.run(cmd.EditCard(b, "c1", labels=("moved",), due_date="2027-02-01"))
+    settle(kanban)
+    assert [hit["id"] for hit in kanban.read.search("projector", 10)] == ["c1"]
+    alice.run(cmd.EditCard(b, "c1", title="Renamed", description="nothing else"))
+    settle(kanban)
+    assert kanban.read.search("projector", 10) == []
+    assert [hit["id"] for hit in kanban.read.search("nothing", 10)] == ["c1"]
+    assert_search_index_equals_the_fold(kanban)

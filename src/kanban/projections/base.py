@@ -202,8 +202,14 @@ class ReadTransaction(AccessWrites):
         """Write a board's row and its frame (`render.frame`): the view without card contents."""
 
     @abstractmethod
-    def put_card(self, board_id: str, card: dict[str, Any], version: int) -> None:
-        """Write a card as its board's view shows it, with the version of its latest change."""
+    def put_card(
+        self, board_id: str, card: dict[str, Any], version: int, text_changed: bool = True
+    ) -> None:
+        """Write a card as its board's view shows it, with the version of its latest change.
+
+        `text_changed=False` promises that the card is already stored with this title
+        and description (a move, an archive), so that search need not index it again.
+        """
 
     @abstractmethod
     def delete_card(self, board_id: str, card_id: str) -> None: ...

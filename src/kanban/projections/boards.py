@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from kanban.domain import events as ev
 from kanban.domain.model import Board, card_view
@@ -12,7 +12,7 @@ from kanban.projections.bulk import Rebuild, Replayed
 from kanban.projections.render import frame
 from kanban.service.codec import decode
 from kanban.service.repository import load_board
-from kanban.store.base import EventFeed, StoredEvent
+from kanban.store.base import EventFeed, JSONDict, StoredEvent
 from kanban.store.codec import format_time
 
 
@@ -45,6 +45,8 @@ class BoardsProjection(Projection):
         touched: dict[str, Board] = {}
         #: Per board, each changed card and the version of its latest change.
         cards: dict[str, dict[str, int]] = {}
+        #: Per board, the changed cards whose title or description changed.
+        texts: dict[str, set[str]] = {}
         created: dict[str, str] = {}
         updated: dict[str, str] = {}
         for stored in events:
@@ -61,12 +63,21 @@ class BoardsProjection(Projection):
             card_id = stored.data.get("card_id")
             if card_id:
                 cards.setdefault(board.id, {})[card_id] = stored.version
+                if changes_text(stored.type, stored.data):
+                    texts.setdefault(board.id, set()).add(card_id)
         # Rows depend only on the log, never on how it was cut into batches,
         # so that a rebuild writes exactly what live projection wrote.
         for board_id, board in touched.items():
             # Only a new board's row takes created_at (an upsert keeps the first).
             created_at = created.get(board_id, updated[board_id])
-            write_board(tx, board, created_at, updated[board_id], cards.get(board_id, {}))
+            write_board(
+                tx,
+                board,
+                created_at,
+                updated[board_id],
+                cards.get(board_id, {}),
+                texts.get(board_id, set()),
+            )
             self._remember(board)
 
     def _board(self, tx: ReadTransaction, board_id: str) -> Board | None:
@@ -154,14 +165,35 @@ class _Folding:
         write_board(tx, self.board, created_at, self.updated_at, self.cards)
 
 
+#: Card events that leave a card's title and description as they were.
+_SAME_TEXT = frozenset(
+    {ev.CardMoved.type_name, ev.CardArchived.type_name, ev.CardRestored.type_name}
+)
+_TEXT_FIELDS = frozenset({"title", "description"})
+
+
+def changes_text(type_name: str, data: JSONDict) -> bool:
+    """Whether a card event may change the card's searchable text (unknown events: yes)."""
+    if type_name in _SAME_TEXT:
+        return False
+    if type_name == ev.CardEdited.type_name:
+        return any(change.get("field") in _TEXT_FIELDS for change in data.get("changes", ()))
+    return True
+
+
 def write_board(
     tx: ReadTransaction,
     board: Board,
     created_at: str,
     updated_at: str,
     cards: dict[str, int],
+    texts: Collection[str] | None = None,
 ) -> None:
-    """Write the board's row and frame, and the rows of `cards` (id -> version of its change)."""
+    """Write the board's row and frame, and the rows of `cards` (id -> version of its change).
+
+    `texts` are the cards among them whose title or description changed (None: all of
+    them); the others are stored already with their text, so search keeps it.
+    """
     row = BoardRow(
         board.id, board.title, board.version, board.seq, board.archived, created_at, updated_at
     )
@@ -171,4 +203,5 @@ def write_board(
         if card is None:
             tx.delete_card(board.id, card_id)
         else:
-            tx.put_card(board.id, card_view(card), version)
+            text = texts is None or card_id in texts
+            tx.put_card(board.id, card_view(card), version, text)
