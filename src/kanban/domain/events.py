@@ -26,7 +26,15 @@ class Event:
 
     def to_data(self) -> JSON:
         """The event's fields as plain JSON-ready data."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        names = _NAMES.get(type(self))
+        if names is None:
+            names = _NAMES[type(self)] = tuple(f.name for f in dataclasses.fields(self))
+        # Every command encodes its events: scalars (most fields) skip _plain's checks.
+        data = {}
+        for name in names:
+            value = getattr(self, name)
+            data[name] = value if type(value) in _SCALARS else _plain(value)
+        return data
 
     @classmethod
     def from_data(cls, data: JSON) -> Event:
@@ -52,6 +60,9 @@ class Event:
 
 
 _FIELD_NAMES: dict[type[Event], frozenset[str]] = {}
+#: Each event class's field names, in order.
+_NAMES: dict[type[Event], tuple[str, ...]] = {}
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 #: Whether an event class has only scalar fields (no list in its data to freeze).
 _FLAT: dict[type[Event], bool] = {}
 

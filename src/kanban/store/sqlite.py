@@ -151,18 +151,17 @@ class SQLiteEventStore(EventStore):
 
     # --- connections ---------------------------------------------------------
 
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
+    def _errors(self, action: str) -> _Translated:
         """Turn driver errors into StorageError, saying what we were doing."""
-        try:
-            yield
-        except sqlite3.Error as exc:
-            if _is_busy(exc):
-                raise StorageError(
-                    f"the event log at {self.path} stayed locked by another writer for more "
-                    f"than {self._busy_timeout_ms} ms while {action}; retry"
-                ) from exc
-            raise StorageError(f"SQLite failed while {action} ({self.path}): {exc}") from exc
+        return _Translated(self, action)
+
+    def _translate(self, exc: sqlite3.Error, action: str) -> StorageError:
+        if _is_busy(exc):
+            return StorageError(
+                f"the event log at {self.path} stayed locked by another writer for more "
+                f"than {self._busy_timeout_ms} ms while {action}; retry"
+            )
+        return StorageError(f"SQLite failed while {action} ({self.path}): {exc}")
 
     def _connect(self, *, write: bool) -> sqlite3.Connection:
         with self._errors("connecting to the event log"):
@@ -222,15 +221,11 @@ class SQLiteEventStore(EventStore):
 
     @contextmanager
     def _read(self, action: str) -> Iterator[sqlite3.Connection]:
-        """A short read transaction: every statement in it sees one snapshot."""
+        """This thread's reader, for one statement (its own snapshot: no BEGIN needed,
+        and each statement more hands the GIL to another thread and back)."""
         conn = self._reader()
         with self._errors(action):
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                if conn.in_transaction:
-                    conn.execute("COMMIT")
+            yield conn
 
     def _init_meta(self) -> str:
         """Create epoch and chain facts once; check the key against them."""
@@ -576,6 +571,24 @@ class _SQLiteBatch(Batch):
                 SQL_SAVE_SNAPSHOT,
                 (snapshot.stream_id, snapshot.version, snapshot.schema, snapshot.state),
             )
+
+
+class _Translated:
+    """`SQLiteEventStore._errors`: a class, as it wraps every statement (a generator-based
+    context manager costs several times as much)."""
+
+    __slots__ = ("action", "store")
+
+    def __init__(self, store: SQLiteEventStore, action: str) -> None:
+        self.store = store
+        self.action = action
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, sqlite3.Error):
+            raise self.store._translate(exc, self.action) from exc
 
 
 def private_file(path: str | Path) -> None:
