@@ -12,7 +12,7 @@ from kanban.projections.bulk import Rebuild, Replayed
 from kanban.projections.render import frame
 from kanban.service.codec import decode
 from kanban.service.repository import load_board
-from kanban.store.base import EventFeed, JSONDict, StoredEvent
+from kanban.store.base import EventFeed, StoredEvent
 from kanban.store.codec import format_time
 
 
@@ -55,7 +55,8 @@ class BoardsProjection(Projection):
                 board = self._board(tx, stored.stream_id)
             if board is not None and stored.version <= board.version:
                 continue  # already projected
-            board = Board.fold([decode(stored)], board, content_only=True)
+            record = decode(stored)
+            board = Board.fold([record], board, content_only=True)
             touched[board.id] = board
             updated[board.id] = format_time(stored.recorded_at)
             if stored.version == 1:
@@ -63,7 +64,7 @@ class BoardsProjection(Projection):
             card_id = stored.data.get("card_id")
             if card_id:
                 cards.setdefault(board.id, {})[card_id] = stored.version
-                if changes_text(stored.type, stored.data):
+                if changes_text(record.event):
                     texts.setdefault(board.id, set()).add(card_id)
         # Rows depend only on the log, never on how it was cut into batches,
         # so that a rebuild writes exactly what live projection wrote.
@@ -165,19 +166,20 @@ class _Folding:
         write_board(tx, self.board, created_at, self.updated_at, self.cards)
 
 
-#: Card events that leave a card's title and description as they were.
-_SAME_TEXT = frozenset(
-    {ev.CardMoved.type_name, ev.CardArchived.type_name, ev.CardRestored.type_name}
-)
 _TEXT_FIELDS = frozenset({"title", "description"})
 
 
-def changes_text(type_name: str, data: JSONDict) -> bool:
-    """Whether a card event may change the card's searchable text (unknown events: yes)."""
-    if type_name in _SAME_TEXT:
-        return False
-    if type_name == ev.CardEdited.type_name:
-        return any(change.get("field") in _TEXT_FIELDS for change in data.get("changes", ()))
+def changes_text(event: ev.Event) -> bool:
+    """Whether a card event may change the card's searchable text (unknown events: yes).
+
+    Asked of the decoded event, so that an event stored in an older schema is
+    judged by what it means now.
+    """
+    match event:
+        case ev.CardMoved() | ev.CardArchived() | ev.CardRestored():
+            return False
+        case ev.CardEdited():
+            return any(change.field in _TEXT_FIELDS for change in event.changes)
     return True
 
 
