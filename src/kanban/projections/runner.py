@@ -33,7 +33,7 @@ class Projector(ReportsProgress):
         projections: Sequence[Projection],
         page: int = 500,
         poll_seconds: float = 0.5,
-        linger: float = 0.002,
+        linger: float = 0.004,
     ) -> None:
         self.source = source
         self.read = read
@@ -41,6 +41,9 @@ class Projector(ReportsProgress):
         self.page = page
         self.poll_seconds = poll_seconds
         #: Seconds to wait after a wake-up before projecting (batches busy writers).
+        #: A projector commit costs about 250 µs whatever it carries; at 920 commands/s,
+        #: 4 ms instead of 2 took the server from 93 % to 85 % busy and lag p99 from
+        #: 16-22 to 15-19 ms, for 1.7 ms more at the median (ADR 0011).
         self.linger = linger
         self._wake = threading.Event()
         self._stop = threading.Event()
