@@ -106,7 +106,6 @@ class ChainWalker:
     def check(self, row: Row) -> str | None:
         """None when the row is sound, else why it is not."""
         seq, stream_id, version = row[0], row[1], row[2]
-        where = f"seq {seq} (stream {stream_id!r}, version {version})"
         if seq <= self.last_seq:
             return f"seq {seq} does not increase: it follows seq {self.last_seq}"
         if seq != self.last_seq + 1:
@@ -124,20 +123,25 @@ class ChainWalker:
                 f"version gap in stream {stream_id!r}: {version} follows {last_version} (seq {seq})"
             )
         if row[8] < self._last_time:
-            return f"recorded_at goes backwards at {where}: {row[8]} < {self._last_time}"
+            return f"recorded_at goes backwards at {_where(row)}: {row[8]} < {self._last_time}"
         try:
             stored = bytes.fromhex(row[9])
         except (ValueError, TypeError):
-            return f"hash at {where} is not hex: the event was altered"
+            return f"hash at {_where(row)} is not hex: the event was altered"
         expected = self._chain.link(self._prev_hash, row[:9])
         if not hmac.compare_digest(expected, stored):
-            return f"hash mismatch at {where}: the event was altered"
+            return f"hash mismatch at {_where(row)}: the event was altered"
         self._prev_hash = stored
         self._last_time = row[8]
         self._versions[stream_id] = version
         self.last_seq = seq
         self.checked += 1
         return None
+
+
+def _where(row: Row) -> str:
+    """Where a bad row is, for the message (made only for one: every event passes `check`)."""
+    return f"seq {row[0]} (stream {row[1]!r}, version {row[2]})"
 
 
 def chain_rows(
