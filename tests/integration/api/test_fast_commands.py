@@ -49,6 +49,15 @@ def _card(b: Board) -> str:
     return f"/api/v1/boards/{b.id}/cards/{b.cards[0]}"
 
 
+def _move(b: Board) -> str:
+    return _card(b) + "/move"
+
+
+def _to(column: int, position: int) -> Callable[[Board], dict[str, Any]]:
+    """A move's body: to the board's `column`-th column, at `position`."""
+    return lambda b: {"column_id": b.columns[column], "position": position}
+
+
 JSON = {"Content-Type": "application/json"}
 #: name: (method, url of the board, body, extra headers, status, answered by the fast path)
 CASES: dict[str, tuple[str, Callable[[Board], str], Any, dict[str, str], int, bool]] = {
@@ -125,30 +134,9 @@ CASES: dict[str, tuple[str, Callable[[Board], str], Any, dict[str, str], int, bo
         404,
         True,
     ),
-    "move": (
-        "POST",
-        lambda b: _card(b) + "/move",
-        lambda b: {"column_id": b.columns[2], "position": 0},
-        {},
-        200,
-        True,
-    ),
-    "move, over the WIP limit": (
-        "POST",
-        lambda b: _card(b) + "/move",
-        lambda b: {"column_id": b.columns[3], "position": 0},
-        {},
-        409,
-        True,
-    ),
-    "move, negative position": (
-        "POST",
-        lambda b: _card(b) + "/move",
-        lambda b: {"column_id": b.columns[1], "position": -1},
-        {},
-        422,
-        False,
-    ),
+    "move": ("POST", _move, _to(2, 0), {}, 200, True),
+    "move, over the WIP limit": ("POST", _move, _to(3, 0), {}, 409, True),
+    "move, negative position": ("POST", _move, _to(1, -1), {}, 422, False),
 }
 
 
