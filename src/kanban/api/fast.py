@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kanban.api.asgi import respond
 from kanban.api.auth import CSRF_HEADER, SESSION_COOKIE, Principal
 from kanban.api.deps import current_view
 from kanban.domain.errors import KanbanError
@@ -49,8 +50,7 @@ class BoardFastPath:
             await self.app(scope, receive, send)
             return
         status, headers, body = answer
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await respond(send, status, headers, body)
         runtime.metrics.observe("GET", ROUTE, status, time.perf_counter() - started)
 
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kanban.api import problems
+from kanban.api.asgi import respond
 from kanban.api.deps import Runtime, command_id, dispatch
 from kanban.api.fast import bearer_principal, session_principal
 from kanban.api.middleware import MAX_BODY
@@ -126,11 +127,9 @@ class CommandFastPath:
         else:
             body = orjson.dumps(answer.model_dump(mode="json"))
             status = endpoint.status
-            await send({"type": "http.response.start", "status": status, "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ]})  # fmt: skip
-            await send({"type": "http.response.body", "body": body})
+            length = str(len(body)).encode()
+            sent = [(b"content-type", b"application/json"), (b"content-length", length)]
+            await respond(send, status, sent, body)
         runtime.metrics.observe(
             endpoint.method, endpoint.path, status, time.perf_counter() - started
         )

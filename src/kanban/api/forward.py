@@ -15,6 +15,7 @@ import httpx
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kanban.api.asgi import respond
 from kanban.api.problems import PROBLEM
 
 #: Request headers worth passing on (hop-by-hop ones and Host are not).
@@ -108,6 +109,4 @@ class ForwardToWriter:
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    headers = [*headers, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await respond(send, status, [*headers, (b"content-length", str(len(body)).encode())], body)
