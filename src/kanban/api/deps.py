@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections import OrderedDict
@@ -204,19 +203,20 @@ async def command_context(
 
 
 def _context(who: Principal, idempotency_key: str | None, if_match: str | None) -> CommandContext:
+    expected = _version_tag(if_match)
+    if not idempotency_key:
+        return CommandContext.new(who.user_id, admin=who.admin, expected_version=expected)
     return CommandContext(
         who.user_id,
         command_id(who, idempotency_key),
-        expected_version=_version_tag(if_match),
+        expected_version=expected,
         admin=who.admin,
     )
 
 
-def command_id(who: Principal, idempotency_key: str | None) -> str:
-    """A new id, or the same one for every retry with the caller's Idempotency-Key."""
-    if idempotency_key:
-        return str(uuid.uuid5(_KEY_NAMESPACE, f"{who.user_id}\x00{idempotency_key}"))
-    return str(uuid.uuid4())
+def command_id(who: Principal, idempotency_key: str) -> str:
+    """The same id for every retry with the caller's Idempotency-Key."""
+    return str(uuid.uuid5(_KEY_NAMESPACE, f"{who.user_id}\x00{idempotency_key}"))
 
 
 Ctx = Annotated[CommandContext, Depends(command_context)]
@@ -275,7 +275,7 @@ async def dispatch(rt: Runtime, command: Command, ctx: CommandContext) -> Comman
     """Hand a command to the writer and wait until its events are durable."""
     name = type(command).__name__
     try:
-        result = await asyncio.wrap_future(rt.kanban.commands.submit(command, ctx))
+        result = await rt.kanban.commands.submit_async(command, ctx)
     except KanbanError as exc:
         rt.metrics.count(name, exc.kind)
         raise

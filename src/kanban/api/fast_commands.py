@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kanban.api import problems
 from kanban.api.asgi import respond
-from kanban.api.deps import Runtime, command_id, dispatch
+from kanban.api.deps import Runtime, dispatch
 from kanban.api.fast import bearer_principal, session_principal
 from kanban.api.middleware import MAX_BODY
 from kanban.domain.commands import Command, CommandContext, CommandResult
@@ -117,7 +117,7 @@ class CommandFastPath:
             await self.app(scope, _replay(messages, receive), send)
             return
         path = match.groupdict()
-        ctx = CommandContext(who.user_id, command_id(who, None), admin=who.admin)
+        ctx = CommandContext.new(who.user_id, admin=who.admin)
         try:
             answer = await run(runtime, endpoint, ctx, parsed, **path)
         except KanbanError as exc:

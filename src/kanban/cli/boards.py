@@ -40,7 +40,7 @@ def _build_demo(kanban: Kanban) -> str:
     actor = _actor()
 
     def run(command: cmd.Command) -> cmd.CommandResult:
-        ctx = cmd.CommandContext(actor=actor, command_id=str(uuid.uuid4()))
+        ctx = cmd.CommandContext.new(actor)
         return kanban.commands.dispatch(command, ctx)
 
     board = run(cmd.CreateBoard(str(uuid.uuid4()), "Demo board")).board_id

@@ -7,6 +7,7 @@ command id, travels beside the command in a `CommandContext`.
 from __future__ import annotations
 
 import enum
+import uuid
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
@@ -43,6 +44,18 @@ class CommandContext:
     expected_version: int | None = None
     #: An admin may act on every board and every user.
     admin: bool = False
+    #: The id was made for this command just now (`new`): no earlier command can
+    #: share it, so the writer does not look for one to replay.
+    fresh: bool = False
+
+    @classmethod
+    def new(
+        cls, actor: str, *, admin: bool = False, expected_version: int | None = None
+    ) -> CommandContext:
+        """A context under a new random command id (a request without an Idempotency-Key)."""
+        return cls(
+            actor, str(uuid.uuid4()), expected_version=expected_version, admin=admin, fresh=True
+        )
 
 
 @dataclass(frozen=True, slots=True)

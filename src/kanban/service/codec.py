@@ -113,13 +113,23 @@ def command_hash(command: Command) -> str:
     # A fresh secret's hash differs on every try: only whether one was given counts.
     secret = getattr(command, "SECRET_FIELDS", ())
     payload = {
-        f.name: _given(getattr(command, f.name)) if f.name in secret else getattr(command, f.name)
-        for f in fields(command)
+        name: _given(getattr(command, name)) if name in secret else getattr(command, name)
+        for name in _field_names(type(command))
     }
     raw = orjson.dumps(
         {"type": type(command).__name__, **payload}, default=str, option=orjson.OPT_SORT_KEYS
     )
     return hashlib.sha256(raw).hexdigest()
+
+
+_FIELD_NAMES: dict[type[Command], tuple[str, ...]] = {}
+
+
+def _field_names(command_type: type[Command]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(command_type)
+    if names is None:
+        names = _FIELD_NAMES[command_type] = tuple(f.name for f in fields(command_type))
+    return names
 
 
 def _given(value: object) -> object:

@@ -130,6 +130,8 @@ class UnitOfWork:
 
     def replayed(self) -> CommandResult | None:
         """The stored result when this command id was already handled, else None."""
+        if self.ctx.fresh:
+            return None
         prior = self.batch.events_for_command(self.ctx.command_id)
         if not prior:
             return None

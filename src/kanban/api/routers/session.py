@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
@@ -43,7 +42,7 @@ async def sign_in(
     command = cmd.IssueToken(
         user.user_id, token.token_id, token.token_hash, "session", label, expires_at
     )
-    ctx = cmd.CommandContext(user.user_id, str(uuid.uuid4()), admin=user.admin)
+    ctx = cmd.CommandContext.new(user.user_id, admin=user.admin)
     await settled(rt, await dispatch(rt, command, ctx))
     response.set_cookie(
         SESSION_COOKIE,
@@ -78,7 +77,7 @@ async def session(request: Request, rt: RuntimeDep, who: Actor) -> s.SessionPubl
 async def sign_out(rt: RuntimeDep, who: Actor) -> Response:
     """Sign out: the session is revoked (it fails everywhere at once) and its cookie cleared."""
     if who.via == "session" and who.token_id is not None:
-        ctx = cmd.CommandContext(who.user_id, str(uuid.uuid4()), admin=who.admin)
+        ctx = cmd.CommandContext.new(who.user_id, admin=who.admin)
         await settled(rt, await dispatch(rt, cmd.RevokeToken(who.user_id, who.token_id), ctx))
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
