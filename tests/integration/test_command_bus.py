@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -96,6 +97,45 @@ def test_concurrent_threads_on_one_board_are_serialized_and_checked(alice: Clien
     board = load_board(alice.kanban.store, board_id)
     assert len(board.columns["col1"].cards) == 5
     assert alice.kanban.store.verify().ok
+
+
+def test_commands_awaited_on_an_event_loop_each_get_their_own_outcome(alice: Client) -> None:
+    board_id = alice.board()
+    bus = alice.kanban.commands
+
+    async def main() -> list[cmd.CommandResult | BaseException]:
+        commands = [cmd.AddCard(board_id, f"card-{n}", "col0", f"Card {n}") for n in range(20)]
+        commands.append(cmd.AddCard(board_id, "card-3", "col0", "Taken id"))
+        waiting = [bus.submit_async(c, cmd.CommandContext.new(alice.actor)) for c in commands]
+        return await asyncio.gather(*waiting, return_exceptions=True)
+
+    outcomes = asyncio.run(main())
+    assert [o.created for o in outcomes[:20]] == [  # type: ignore[union-attr]
+        {"card_id": f"card-{n}"} for n in range(20)
+    ]
+    assert isinstance(outcomes[20], errors.AlreadyExists)
+    assert len(load_board(alice.kanban.store, board_id).cards) == 20
+
+
+def test_a_cancelled_wait_leaves_the_command_done_and_the_writer_running(alice: Client) -> None:
+    board_id = alice.board()
+    bus = alice.kanban.commands
+
+    async def main() -> cmd.CommandResult:
+        ctx = cmd.CommandContext.new(alice.actor)
+        bus.submit_async(cmd.AddCard(board_id, "left", "col0", "Nobody waits"), ctx).cancel()
+        ctx = cmd.CommandContext.new(alice.actor)
+        return await bus.submit_async(cmd.AddCard(board_id, "next", "col0", "Next"), ctx)
+
+    assert asyncio.run(main()).created == {"card_id": "next"}
+    assert {"left", "next"} <= set(load_board(alice.kanban.store, board_id).cards)
+
+
+def test_a_new_context_has_a_fresh_id_every_time() -> None:
+    made = [cmd.CommandContext.new("alice") for _ in range(3)]
+    assert all(c.fresh for c in made)
+    assert len({c.command_id for c in made}) == 3
+    assert not cmd.CommandContext("alice", "key").fresh
 
 
 def test_undo_and_redo_through_the_log(alice: Client, bob: Client) -> None:

@@ -8,11 +8,13 @@ serves many commands, and no caller hears "done" before its events are durable.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass
 
 from kanban.domain.commands import Command, CommandContext, CommandResult
@@ -29,7 +31,9 @@ log = logging.getLogger(__name__)
 class _Job:
     command: Command
     ctx: CommandContext
-    future: Future[CommandResult]
+    #: Where the outcome goes: a thread's future, or (with `loop`) an event loop's.
+    future: Future[CommandResult] | asyncio.Future[CommandResult]
+    loop: asyncio.AbstractEventLoop | None = None
 
 
 _STOP = object()
@@ -84,13 +88,23 @@ class CommandBus:
     # --- dispatch ------------------------------------------------------------
 
     def submit(self, command: Command, ctx: CommandContext) -> Future[CommandResult]:
-        if type(command) not in HANDLERS:
-            raise TypeError(f"no handler for {type(command).__name__}")
+        future: Future[CommandResult] = Future()
+        self._put(_Job(command, ctx, future))
+        return future
+
+    def submit_async(self, command: Command, ctx: CommandContext) -> asyncio.Future[CommandResult]:
+        """`submit` for a coroutine: the outcome arrives on the running event loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[CommandResult] = loop.create_future()
+        self._put(_Job(command, ctx, future, loop))
+        return future
+
+    def _put(self, job: _Job) -> None:
+        if type(job.command) not in HANDLERS:
+            raise TypeError(f"no handler for {type(job.command).__name__}")
         if self._thread is None:
             raise RuntimeError("the command bus is not running")
-        future: Future[CommandResult] = Future()
-        self._queue.put(_Job(command, ctx, future))
-        return future
+        self._queue.put(job)
 
     def dispatch(self, command: Command, ctx: CommandContext) -> CommandResult:
         """Handle a command and wait until its events are durable."""
@@ -131,14 +145,9 @@ class CommandBus:
                 self.boards.evict(board_id)
             error = exc if isinstance(exc, KanbanError) else StorageError(f"write failed: {exc}")
             log.error("batch of %d command(s) failed: %s", len(jobs), exc)
-            for job in jobs:
-                job.future.set_exception(error)
+            _deliver(jobs, [error] * len(jobs))
             return
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                job.future.set_exception(outcome)
-            else:
-                job.future.set_result(outcome)
+        _deliver(jobs, outcomes)
         appended = [o.seq for o in outcomes if isinstance(o, CommandResult) and o.appended]
         if appended and self.on_commit is not None:
             self.on_commit(max(appended))
@@ -158,3 +167,30 @@ class CommandBus:
         if uow.dirty:
             touched.add(uow.dirty)
         return result
+
+
+def _deliver(jobs: list[_Job], outcomes: list[CommandResult | BaseException]) -> None:
+    waiting: dict[asyncio.AbstractEventLoop, list[tuple[_Job, CommandResult | BaseException]]] = {}
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        if job.loop is None:
+            _settle(job, outcome)
+        else:
+            waiting.setdefault(job.loop, []).append((job, outcome))
+    for loop, settled in waiting.items():
+        # One wake-up of the loop for the whole batch, not one per command.
+        with suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle_all, settled)
+
+
+def _settle_all(settled: list[tuple[_Job, CommandResult | BaseException]]) -> None:
+    for job, outcome in settled:
+        _settle(job, outcome)
+
+
+def _settle(job: _Job, outcome: CommandResult | BaseException) -> None:
+    if job.future.done():  # an awaiting request was cancelled (its client went away)
+        return
+    if isinstance(outcome, BaseException):
+        job.future.set_exception(outcome)
+    else:
+        job.future.set_result(outcome)
