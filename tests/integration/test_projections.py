@@ -324,6 +324,58 @@ def test_a_failing_batch_rolls_back_whole_and_succeeds_on_retry(
     assert len(kanban.read.history(b, 100)) == len(kanban.store.read_stream(b))
 
 
+def assert_history_summaries_match_the_log(kanban: Kanban, board_id: str) -> None:
+    items = kanban.read.history(board_id, 1000)
+    expected = list(reversed(board_history(kanban.store, board_id)))
+    assert [(i["seq"], i["summary"]) for i in items] == [(e.seq, e.summary) for e in expected]
+
+
+def test_history_names_a_card_by_its_title_before_a_rename_that_rolled_back(
+    kanban: Kanban, alice: Client
+) -> None:
+    # The history projection keeps each board's titles between batches; a
+    # batch that fails after it learnt a new title must not leave it learnt.
+    b = alice.board()
+    alice.run(cmd.AddCard(b, "first", "col0", "First"))
+    settle(kanban)
+    kanban.projector.stop()
+    tripwire = Tripwire()
+    projector = Projector(kanban.store, kanban.read, [HistoryProjection(), tripwire])
+    alice.run(cmd.EditCard(b, "first", title="Renamed"))
+    alice.run(cmd.AddCard(b, "boom", "col0", "boom"))
+    tripwire.armed = True
+    with pytest.raises(Boom):
+        projector.catch_up()
+    tripwire.armed = False
+    alice.run(cmd.MoveCard(b, "first", "col1", 0))
+    projector.catch_up()
+    assert_history_summaries_match_the_log(kanban, b)
+    summaries = [i["summary"] for i in kanban.read.history(b, 3)]
+    assert summaries[2] == "edited title of card 'First'"
+    assert "'Renamed'" in summaries[0]
+
+
+def test_history_names_follow_a_rename_another_process_projected(
+    kanban: Kanban, alice: Client, settings: Settings
+) -> None:
+    b = alice.board()
+    settle(kanban)
+    kanban.projector.stop()
+    here = Projector(kanban.store, kanban.read, [HistoryProjection()])
+    alice.run(cmd.AddCard(b, "c", "col0", "Old title"))
+    assert here.catch_up() == 1  # this projector now knows the card as "Old title"
+    other = bootstrap(settings)  # another process on the same read models
+    try:
+        alice.run(cmd.EditCard(b, "c", title="New title"))
+        other.projector.catch_up()
+    finally:
+        other.close()
+    alice.run(cmd.MoveCard(b, "c", "col1", 0))
+    assert here.catch_up() == 1
+    assert_history_summaries_match_the_log(kanban, b)
+    assert "'New title'" in kanban.read.history(b, 1)[0]["summary"]
+
+
 def test_a_process_that_does_not_write_projects_what_the_writer_appends(
     kanban: Kanban, settings: Settings
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import partial
 
@@ -36,6 +37,8 @@ class NameBook:
         self.lookup = lookup
         #: The titles learnt since `learnt` was last written and cleared.
         self.learnt: dict[str, str] = {}
+        #: The board version of the last event learnt from (0: none yet).
+        self.version = 0
 
     def column(self, column_id: str) -> _Named | None:
         title = self._title("column:" + column_id)
@@ -72,6 +75,15 @@ class HistoryProjection(Projection):
     name = "history"
     handles = ev.BOARD_EVENTS
 
+    def __init__(self, capacity: int = 256) -> None:
+        self.capacity = capacity
+        #: Per board, its name book as of the last event projected. Kept between
+        #: batches: looking a title up in read.db cost more than the rest of a row.
+        self._books: OrderedDict[str, NameBook] = OrderedDict()
+
+    def reset(self) -> None:
+        self._books.clear()
+
     def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
         books: dict[str, NameBook] = {}
         rows = []
@@ -79,9 +91,10 @@ class HistoryProjection(Projection):
             record = decode(stored)
             book = books.get(stored.stream_id)
             if book is None:
-                book = books[stored.stream_id] = NameBook(partial(tx.name, stored.stream_id))
+                book = books[stored.stream_id] = self._book(tx, stored)
             summary = summarize(record.event, book)
             book.learn(record.event)
+            book.version = stored.version
             if record.undo_of:
                 tx.set_undone(stored.stream_id, record.undo_of, True)
             elif record.redo_of:
@@ -106,6 +119,24 @@ class HistoryProjection(Projection):
         for board_id, book in books.items():
             if book.learnt:
                 tx.put_names(board_id, book.learnt)
+                book.learnt = {}
+            self._books[board_id] = book
+            self._books.move_to_end(board_id)
+        while len(self._books) > self.capacity:
+            self._books.popitem(last=False)
+
+    def _book(self, tx: ReadTransaction, first: StoredEvent) -> NameBook:
+        """The board's kept book if it learnt from the event just before `first`, else a new one.
+
+        Any other version means the book missed events (projected elsewhere, or
+        learnt from a batch that rolled back): it starts again from read.db.
+        """
+        lookup = partial(tx.name, first.stream_id)
+        book = self._books.get(first.stream_id)
+        if book is None or book.version != first.version - 1:
+            return NameBook(lookup)
+        book.lookup = lookup
+        return book
 
     def rebuilder(self) -> Rebuild:
         return HistoryRebuild()

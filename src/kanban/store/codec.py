@@ -6,6 +6,7 @@ wherever it lives and a log replayed into memory can be checked against disk.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +42,9 @@ def loads(text: str) -> JSONDict:
     return value
 
 
+# Remembered: a projector formats each event's time once per projection, and
+# the events of one commit share it.
+@functools.lru_cache(maxsize=1024)
 def format_time(moment: datetime) -> str:
     """UTC 'YYYY-MM-DDTHH:MM:SS.ffffffZ'; fixed width, so text order is time order."""
     if moment.tzinfo is None or moment.utcoffset() is None:
