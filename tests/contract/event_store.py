@@ -386,6 +386,33 @@ class EventStoreContract:
         assert report.ok, report.reason
         assert report.checked == 7
 
+    def test_rows_imported_in_one_stretch_read_back_exactly_and_are_found(
+        self, make_store: MakeStore
+    ) -> None:
+        source, target = make_store(), make_store()
+        self._fill(source)
+        rows = source.read_rows(0, 100)
+        with target.importing():
+            target.import_rows(rows[:2])
+            target.import_rows(rows[2:])
+        assert target.read_rows(0, 100) == rows
+        # Found by command and by time: whatever the import put off is in place after it.
+        with target.batch() as batch:
+            assert [e.seq for e in batch.events_for_command("c3")] == [4, 5, 6]
+        assert target.version_at("b-ü", T0 + timedelta(days=36500)) == 5
+        assert target.version_at("b-ü", T0 - timedelta(days=1)) == 0
+        report = target.verify()
+        assert report.ok, report.reason
+        [event] = target.append("a", 1, [new_event()], meta())
+        assert event.seq == 7
+
+    def test_only_an_empty_log_takes_an_import(self, make_store: MakeStore) -> None:
+        store = make_store()
+        self._fill(store)
+        with pytest.raises(LogCorrupted, match="empty log"), store.importing():
+            pass
+        assert store.head_seq() == 6
+
     def test_import_rows_must_continue_the_head(self, make_store: MakeStore) -> None:
         source, target = make_store(), make_store()
         self._fill(source)

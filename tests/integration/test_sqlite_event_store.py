@@ -361,3 +361,25 @@ def test_a_new_epoch_sticks_and_drops_old_relay_checkpoints(tmp_path: Path) -> N
         assert store.relay_checkpoint("relay") == 0
     with SQLiteEventStore.open(path, epoch="ignored once created") as store:
         assert store.epoch() == epoch
+
+
+def _schema(path: Path) -> list[tuple[str, str]]:
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+
+
+def test_an_import_leaves_the_schema_and_durability_of_a_new_log(
+    store: SQLiteEventStore, tmp_path: Path
+) -> None:
+    fill(source := SQLiteEventStore.open(tmp_path / "source.db"), 20)
+    try:
+        with store.importing():
+            store.import_rows(source.read_rows(0, 100))
+    finally:
+        source.close()
+    with SQLiteEventStore.open(tmp_path / "fresh.db"):
+        pass
+    assert _schema(store.path) == _schema(tmp_path / "fresh.db")
+    with store.batch():
+        (synchronous,) = store._writer.execute("PRAGMA synchronous").fetchone()
+    assert synchronous == 2  # FULL again

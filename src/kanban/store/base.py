@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from kanban.domain.errors import ConcurrencyError
+from kanban.domain.errors import ConcurrencyError, LogCorrupted
 
 JSONDict = dict[str, Any]
 
@@ -242,6 +242,23 @@ class EventStore(EventFeed):
         They must continue the log: the first seq is the head's plus one.
         The caller checks their hash chain and history; this only stores them.
         """
+
+    @contextmanager
+    def importing(self) -> Iterator[None]:
+        """Around the `import_rows` that fill a new, empty log (a restore).
+
+        The store may then skip each transaction's fsync and build secondary
+        indexes once, at the end: the caller syncs the files before anyone
+        trusts them. A log that holds events already is refused.
+        """
+        if self.head_seq() != 0:
+            raise LogCorrupted("only a new, empty log takes an import; this one holds events")
+        with self._import_mode():
+            yield
+
+    @contextmanager
+    def _import_mode(self) -> Iterator[None]:
+        yield
 
     # --- relay checkpoints: bookkeeping beside the log, not part of it --------
 

@@ -56,6 +56,10 @@ RESTART_WAIT_MS = 20
 _COLS = codec.ROW_COLUMNS
 SQL_TAIL = "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1"
 SQL_STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?"
+SQL_IMPORT_DEFERRED = (
+    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'"
+    " AND name IN ('events_command_id', 'events_stream_recorded_at') ORDER BY name"
+)
 SQL_INSERT = (
     "INSERT INTO events (seq, stream_id, version, event_id, type, schema_version,"
     " data, metadata, recorded_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -348,6 +352,24 @@ class SQLiteEventStore(EventStore):
                 )
             with self._errors("importing events"):
                 self._writer.executemany(SQL_INSERT, rows)
+
+    @contextmanager
+    def _import_mode(self) -> Iterator[None]:
+        # No fsync per page (restore syncs the new files once, before the swap), and the
+        # indexes only lookups by command and by time use are built once, after the rows:
+        # a sorted build instead of a random insert per row, about half an import's time.
+        with self._write_lock, self._errors("preparing an import"):
+            deferred = self._writer.execute(SQL_IMPORT_DEFERRED).fetchall()
+            for name, _ in deferred:
+                self._writer.execute(f"DROP INDEX {name}")
+            self._writer.execute("PRAGMA synchronous = OFF")
+        try:
+            yield
+        finally:
+            with self._write_lock, self._errors("finishing an import"):
+                self._writer.execute("PRAGMA synchronous = FULL")
+                for _, sql in deferred:
+                    self._writer.execute(sql)
 
     def start_new_epoch(self) -> str:
         """Give this log a new epoch (a point-in-time restore begins a new history line)."""
