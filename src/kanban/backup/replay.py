@@ -14,10 +14,10 @@ from pathlib import Path
 from kanban.backup.format import Header, Reader
 from kanban.domain.commands import SYSTEM_STREAM
 from kanban.domain.errors import BackupInvalid, KanbanError
-from kanban.domain.model import Board
+from kanban.domain.model import Board, RecordedEvent
 from kanban.domain.users import Directory
 from kanban.service.codec import decode_row
-from kanban.store.base import Row
+from kanban.store.base import JSONDict, Row
 from kanban.store.chain import Chain, ChainWalker
 
 
@@ -38,6 +38,14 @@ class Replay:
         return sum(h.event_count for h in self.headers)
 
     def rows(self) -> Iterator[Row]:
+        for row, _ in self.walk():
+            yield row
+
+    def walk(self) -> Iterator[tuple[Row, tuple[JSONDict, RecordedEvent] | None]]:
+        """Each checked row, with its data and record as decoded for the check.
+
+        None instead when the chain starts with an incremental (nothing is folded).
+        """
         chain = Chain(self.key)
         for path in self.paths:
             reader = Reader(Path(path))
@@ -46,8 +54,7 @@ class Replay:
                 if count == 0:
                     self._begin(reader, chain)
                 count += 1
-                self._check(reader, row)
-                yield row
+                yield row, self._check(reader, row)
             if count == 0:
                 self._begin(reader, chain)
             self._end(reader, count)
@@ -83,26 +90,30 @@ class Replay:
                 )
         self.headers.append(header)
 
-    def _check(self, reader: Reader, row: Row) -> None:
+    def _check(self, reader: Reader, row: Row) -> tuple[JSONDict, RecordedEvent] | None:
         assert self.walker is not None
         reason = self.walker.check(row)
         if reason is not None:
             raise BackupInvalid(f"{reader.path}: record {reader.record} (seq {row[0]}): {reason}")
         if not self.folding:
-            return
+            return None
         try:
             # Straight from the row: a StoredEvent in between would parse it twice as much.
-            _, record = decode_row(row)
+            data, record = decode_row(row)
             if row[1] == SYSTEM_STREAM:
                 self.directory.apply(record)
             else:
-                self.boards[row[1]] = Board.fold([record], self.boards.get(row[1]))
+                # Content only: what an event must fit (its card, its column) is
+                # checked there; who-changed-what and undo stacks check nothing.
+                board = Board.fold([record], self.boards.get(row[1]), content_only=True)
+                self.boards[row[1]] = board
         except (KanbanError, ValueError) as exc:
             message = exc.message if isinstance(exc, KanbanError) else str(exc)
             raise BackupInvalid(
                 f"{reader.path}: record {reader.record} (seq {row[0]}) does not apply to its "
                 f"board: {message}"
             ) from None
+        return data, record
 
     def _end(self, reader: Reader, count: int) -> None:
         header, trailer = reader.header, reader.trailer

@@ -1,4 +1,4 @@
-"""Restore: build a new log by replaying backups through the domain, then its read models.
+"""Restore: build a new log by replaying backups through the domain, and its read models.
 
 Everything happens in a hidden sibling directory; only a complete, fsynced
 store is renamed into place, so a restore killed at any moment leaves no
@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +20,10 @@ from kanban.backup.replay import Replay
 from kanban.bootstrap import projections
 from kanban.domain.commands import is_board_stream
 from kanban.domain.errors import RestoreRefused
-from kanban.projections.runner import Projector
+from kanban.domain.model import RecordedEvent
+from kanban.projections.bulk import Rebuilding
 from kanban.projections.sqlite import SQLiteReadStore
-from kanban.store.base import ProgressCallback, Row
+from kanban.store.base import JSONDict, ProgressCallback, Row
 from kanban.store.codec import format_time
 from kanban.store.sqlite import SQLiteEventStore
 
@@ -81,54 +83,81 @@ def _replay_into(
 ) -> RestoreReport:
     replay = Replay(paths, key)
     limit = format_time(until_time) if until_time is not None else None
-    store: SQLiteEventStore | None = None
-    pending: list[Row] = []
+    target: _Target | None = None
+    page: list[tuple[Row, JSONDict, RecordedEvent]] = []
     cut = False
     count = 0
-    try:
-        for row in replay.rows():
+    with ExitStack() as stack:
+        for row, decoded in replay.walk():
             if (until_seq is not None and row[0] > until_seq) or (limit and row[8] > limit):
                 cut = True
                 break
-            if store is None:
+            if target is None:
                 if replay.headers[0].since_seq:
                     raise RestoreRefused(
                         f"{paths[0]} is an incremental backup (from seq "
                         f"{replay.headers[0].since_seq + 1}); a restore starts with a full "
                         "backup, followed by its incrementals"
                     )
-                # Always a new epoch: the original may have gone on past the
-                # backup and published seqs this log will reuse for other
-                # events; consumers must rebuild rather than trust them.
-                store = SQLiteEventStore.open(work / "events.db", key=key)
-            pending.append(row)
+                target = stack.enter_context(_Target.open(work, key))
+            assert decoded is not None  # a chain that starts with a full backup is folded
+            page.append((row, *decoded))
             count += 1
-            if len(pending) >= BATCH:
-                store.import_rows(pending)
-                pending.clear()
+            if len(page) >= BATCH:
+                target.add(page)
+                page.clear()
                 if progress:
-                    # The work is twice the events: storing them, then projecting them.
-                    progress(count, 2 * _total(replay, until_seq))
-        if store is None:
+                    progress(count, _total(replay, until_seq))
+        if target is None:
             raise RestoreRefused("nothing to restore: no event is at or before the given point")
-        store.import_rows(pending)
-        stored = count
-        epoch = store.epoch()
-        read = SQLiteReadStore(work / "read.db")
-
-        def projected(done: int, total: int) -> None:
-            if progress:
-                progress(stored + done, stored + total)
-
-        try:
-            Projector(store, read, projections(store)).rebuild(progress=projected)
-        finally:
-            read.close()
+        target.add(page)
+        target.finish()
+        if progress:
+            progress(count, count)
+        store = target.store
         boards = sum(1 for s in store.streams() if is_board_stream(s.stream_id))
-        return RestoreReport(count, store.head_seq(), epoch, cut, boards)
-    finally:
-        if store is not None:
-            store.close()
+        return RestoreReport(count, store.head_seq(), store.epoch(), cut, boards)
+
+
+class _Target:
+    """The new log and its read models, filled in one pass: each event stored, then projected.
+
+    The replay decoded each event to check it; the read models are fed those
+    same records instead of reading the stored rows back and decoding them again.
+    """
+
+    def __init__(self, store: SQLiteEventStore, read: SQLiteReadStore, stack: ExitStack) -> None:
+        self.store = store
+        self.read = read
+        self.last_seq = 0
+        self._rebuilding = Rebuilding(read, projections(store))
+        stack.callback(self._rebuilding.close)
+
+    @classmethod
+    @contextmanager
+    def open(cls, work: Path, key: bytes | None) -> Iterator[_Target]:
+        with ExitStack() as stack:
+            # Always a new epoch: the original may have gone on past the backup and
+            # published seqs this log will reuse for other events; consumers must
+            # rebuild rather than trust them.
+            store = stack.enter_context(SQLiteEventStore.open(work / "events.db", key=key))
+            stack.enter_context(store.importing())
+            read = SQLiteReadStore(work / "read.db")
+            stack.callback(read.close)
+            yield cls(store, read, stack)
+
+    def add(self, page: list[tuple[Row, JSONDict, RecordedEvent]]) -> None:
+        if not page:
+            return
+        # Stored first: a board the rebuild let go of is folded again from the store.
+        self.store.import_rows([row for row, _, _ in page])
+        for row, data, record in page:
+            self._rebuilding.feed(row, data, record)
+        self.last_seq = page[-1][0][0]
+        self._rebuilding.end_page(self.last_seq)
+
+    def finish(self) -> None:
+        self._rebuilding.finish(self.last_seq)
 
 
 def _total(replay: Replay, until_seq: int | None) -> int:

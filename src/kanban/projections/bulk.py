@@ -80,6 +80,57 @@ class Overtaken(Exception):
     """Another projector moved a checkpoint of the read models being rebuilt."""
 
 
+class Rebuilding:
+    """A rebuild under way: the projections cleared, then fed the log a page at a time.
+
+    `rebuild` feeds it from the store; a restore feeds it the events it has
+    just checked and stored, so that each is decoded once.
+    """
+
+    def __init__(self, read: ReadStore, projections: Sequence[Projection]) -> None:
+        self.read = read
+        self.parts = [(p.name, p.rebuilder()) for p in projections]
+        #: Per event type, the parts it is fed to.
+        self.routes: dict[str, list[Rebuild]] = {}
+        for projection, (_, part) in zip(projections, self.parts, strict=True):
+            for type_name in projection.handles:
+                self.routes.setdefault(type_name, []).append(part)
+        self.expected = dict.fromkeys((name for name, _ in self.parts), 0)
+        with read.transaction() as tx:
+            for projection, (name, part) in zip(projections, self.parts, strict=True):
+                tx.clear(name)
+                projection.reset()
+                part.start(tx)
+            tx.defer_indexes()
+
+    def feed(self, row: Row, data: JSONDict, record: RecordedEvent) -> None:
+        event = Replayed(row, data, record)
+        for part in self.routes.get(row[4], ()):
+            part.feed(event)
+
+    def end_page(self, last_seq: int) -> None:
+        """Write what the page fed produced; `last_seq` is its last event's."""
+        with self.read.transaction() as tx:
+            _check(tx, self.expected)
+            for name, part in self.parts:
+                if part.flush(tx):
+                    tx.set_checkpoint(name, last_seq)
+                    self.expected[name] = last_seq
+
+    def finish(self, last_seq: int) -> None:
+        """The last writes, once the log's last event (`last_seq`) was fed."""
+        with self.read.transaction() as tx:
+            _check(tx, self.expected)
+            for name, part in self.parts:
+                part.finish(tx)
+                tx.set_checkpoint(name, last_seq)
+
+    def close(self) -> None:
+        """Build the indexes put off (also after a failure: the read models stay usable)."""
+        with self.read.transaction() as tx:
+            tx.build_indexes()
+
+
 def rebuild(
     source: EventStore,
     read: ReadStore,
@@ -93,29 +144,15 @@ def rebuild(
     When `stop` is set it returns early, leaving the checkpoints to say how
     far each projection got.
     """
-    parts = [(p.name, p.rebuilder()) for p in projections]
-    routes: dict[str, list[Rebuild]] = {}
-    for projection, (_, part) in zip(projections, parts, strict=True):
-        for type_name in projection.handles:
-            routes.setdefault(type_name, []).append(part)
-    with read.transaction() as tx:
-        for projection, (name, part) in zip(projections, parts, strict=True):
-            tx.clear(name)
-            projection.reset()
-            part.start(tx)
-        tx.defer_indexes()
-    expected = dict.fromkeys((name for name, _ in parts), 0)
+    rebuilding = Rebuilding(read, projections)
+    routes = rebuilding.routes
     head = source.head_seq()
     after = 0
     try:
         while stop is None or not stop.is_set():
             rows = source.read_rows(after, page or PAGE)
             if not rows:
-                with read.transaction() as tx:
-                    _check(tx, expected)
-                    for name, part in parts:
-                        part.finish(tx)
-                        tx.set_checkpoint(name, after)
+                rebuilding.finish(after)
                 break
             for row in rows:
                 parts_of_type = routes.get(row[4])
@@ -125,17 +162,11 @@ def rebuild(
                     for part in parts_of_type:
                         part.feed(event)
             after = rows[-1][0]
-            with read.transaction() as tx:
-                _check(tx, expected)
-                for name, part in parts:
-                    if part.flush(tx):
-                        tx.set_checkpoint(name, after)
-                        expected[name] = after
+            rebuilding.end_page(after)
             if progress:
                 progress(after, max(head, after))
     finally:
-        with read.transaction() as tx:
-            tx.build_indexes()
+        rebuilding.close()
     return after
 
 
