@@ -285,13 +285,20 @@ class Tripwire(Projection):
             raise Boom
 
 
-def test_a_failing_batch_rolls_back_whole_and_succeeds_on_retry(
-    kanban: Kanban, alice: Client
-) -> None:
+@pytest.fixture
+def quiet_board(kanban: Kanban, alice: Client) -> str:
+    """A board with one card ("first", titled "First"), projected; then no projector runs."""
     b = alice.board()
     alice.run(cmd.AddCard(b, "first", "col0", "First"))
     settle(kanban)
     kanban.projector.stop()
+    return b
+
+
+def test_a_failing_batch_rolls_back_whole_and_succeeds_on_retry(
+    kanban: Kanban, alice: Client, quiet_board: str
+) -> None:
+    b = quiet_board
     tripwire = Tripwire()
     projections = [
         BoardsProjection(kanban.store),
@@ -331,14 +338,11 @@ def assert_history_summaries_match_the_log(kanban: Kanban, board_id: str) -> Non
 
 
 def test_history_names_a_card_by_its_title_before_a_rename_that_rolled_back(
-    kanban: Kanban, alice: Client
+    kanban: Kanban, alice: Client, quiet_board: str
 ) -> None:
     # The history projection keeps each board's titles between batches; a
     # batch that fails after it learnt a new title must not leave it learnt.
-    b = alice.board()
-    alice.run(cmd.AddCard(b, "first", "col0", "First"))
-    settle(kanban)
-    kanban.projector.stop()
+    b = quiet_board
     tripwire = Tripwire()
     projector = Projector(kanban.store, kanban.read, [HistoryProjection(), tripwire])
     alice.run(cmd.EditCard(b, "first", title="Renamed"))
