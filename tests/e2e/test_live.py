@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .conftest import Server, ServerFactory, add_card, make_board, ok
+from .conftest import Server, ServerFactory, add_card, head_seq, make_board, ok
 from .sse import StreamEnded, stream
 
 
@@ -13,6 +13,10 @@ def test_live_stream_shows_changes_resumes_and_resets(make_server: ServerFactory
     server: Server = make_server(heartbeat="0.5").start()
     with server.client() as writer, server.client() as watcher:
         board_id, (todo, done) = make_board(writer, "Live", [("To do", None), ("Done", None)])
+        # As the web app does: load the board (with everything written so far), then
+        # follow it. A stream starts where the read models are, so that a client sees
+        # every change after the board it loaded, even one not yet projected.
+        ok(watcher.get(f"/api/v1/boards/{board_id}", params={"min_seq": head_seq(writer)}))
 
         # A change made by another client appears on the open stream.
         with stream(watcher, board_id) as events:
