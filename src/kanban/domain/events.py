@@ -26,9 +26,7 @@ class Event:
 
     def to_data(self) -> JSON:
         """The event's fields as plain JSON-ready data."""
-        names = _NAMES.get(type(self))
-        if names is None:
-            names = _NAMES[type(self)] = tuple(f.name for f in dataclasses.fields(self))
+        names = field_names(type(self))
         # Every command encodes its events: scalars (most fields) skip _plain's checks.
         data = {}
         for name in names:
@@ -53,15 +51,22 @@ class Event:
             return cls(**{k: _freeze(v) if type(v) is list else v for k, v in data.items()})
         except TypeError:
             pass  # unknown keys (data of a newer minor change): keep the known ones
-        names = _FIELD_NAMES.get(cls)
-        if names is None:
-            names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
+        names = field_names(cls)
         return cls(**{k: _freeze(v) for k, v in data.items() if k in names})
 
 
-_FIELD_NAMES: dict[type[Event], frozenset[str]] = {}
-#: Each event class's field names, in order.
-_NAMES: dict[type[Event], tuple[str, ...]] = {}
+#: Each dataclass's field names, in order (see `field_names`).
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, in order; asked of `dataclasses.fields` once per class."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 #: Whether an event class has only scalar fields (no list in its data to freeze).
 _FLAT: dict[type[Event], bool] = {}
@@ -71,7 +76,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _plain(getattr(value, name)) for name in field_names(type(value))}
     return value
 
 

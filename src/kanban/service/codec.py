@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -114,22 +113,12 @@ def command_hash(command: Command) -> str:
     secret = getattr(command, "SECRET_FIELDS", ())
     payload = {
         name: _given(getattr(command, name)) if name in secret else getattr(command, name)
-        for name in _field_names(type(command))
+        for name in ev.field_names(type(command))
     }
     raw = orjson.dumps(
         {"type": type(command).__name__, **payload}, default=str, option=orjson.OPT_SORT_KEYS
     )
     return hashlib.sha256(raw).hexdigest()
-
-
-_FIELD_NAMES: dict[type[Command], tuple[str, ...]] = {}
-
-
-def _field_names(command_type: type[Command]) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(command_type)
-    if names is None:
-        names = _FIELD_NAMES[command_type] = tuple(f.name for f in fields(command_type))
-    return names
 
 
 def _given(value: object) -> object:
