@@ -126,12 +126,10 @@ class _Target:
     same records instead of reading the stored rows back and decoding them again.
     """
 
-    def __init__(self, store: SQLiteEventStore, read: SQLiteReadStore, stack: ExitStack) -> None:
+    def __init__(self, store: SQLiteEventStore, rebuilding: Rebuilding) -> None:
         self.store = store
-        self.read = read
         self.last_seq = 0
-        self._rebuilding = Rebuilding(read, projections(store))
-        stack.callback(self._rebuilding.close)
+        self._rebuilding = rebuilding
 
     @classmethod
     @contextmanager
@@ -144,7 +142,9 @@ class _Target:
             stack.enter_context(store.importing())
             read = SQLiteReadStore(work / "read.db")
             stack.callback(read.close)
-            yield cls(store, read, stack)
+            rebuilding = Rebuilding(read, projections(store))
+            stack.callback(rebuilding.close)
+            yield cls(store, rebuilding)
 
     def add(self, page: list[tuple[Row, JSONDict, RecordedEvent]]) -> None:
         if not page:

@@ -103,6 +103,9 @@ class Rebuilding:
                 part.start(tx)
             tx.defer_indexes()
 
+    def wants(self, type_name: str) -> bool:
+        return type_name in self.routes
+
     def feed(self, row: Row, data: JSONDict, record: RecordedEvent) -> None:
         event = Replayed(row, data, record)
         for part in self.routes.get(row[4], ()):
@@ -145,7 +148,6 @@ def rebuild(
     far each projection got.
     """
     rebuilding = Rebuilding(read, projections)
-    routes = rebuilding.routes
     head = source.head_seq()
     after = 0
     try:
@@ -155,12 +157,8 @@ def rebuild(
                 rebuilding.finish(after)
                 break
             for row in rows:
-                parts_of_type = routes.get(row[4])
-                if parts_of_type:
-                    data, record = decode_row(row)
-                    event = Replayed(row, data, record)
-                    for part in parts_of_type:
-                        part.feed(event)
+                if rebuilding.wants(row[4]):  # decoded only when a projection handles it
+                    rebuilding.feed(row, *decode_row(row))
             after = rows[-1][0]
             rebuilding.end_page(after)
             if progress:
