@@ -5,10 +5,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from kanban.projections.sqlite import SQLiteReadStore
-from kanban.store.sqlite import Checkpointer, SQLiteEventStore
+from kanban.store.base import NewEvent
+from kanban.store.sqlite import WAL_RESTART_BYTES, WAL_SIZE_LIMIT, Checkpointer, SQLiteEventStore
 
 from .backup_log import build_log
 
@@ -25,6 +27,34 @@ def test_the_log_is_checkpointed_in_the_background(tmp_path: Path) -> None:
             time.sleep(0.05)
         assert path.stat().st_size > empty, "the WAL's pages never reached the database file"
         assert store.head_seq() >= 3_000
+
+
+def test_the_logs_wal_starts_over_long_before_the_size_it_may_keep(tmp_path: Path) -> None:
+    """A commit that grows the WAL file pays for a journal commit of the file's size on
+    top of its data. The WAL starts over at a few MB, far below the 64 MB it may keep,
+    so from then on commits write where it already reached."""
+    path = tmp_path / "events.db"
+    assert WAL_RESTART_BYTES * 4 <= WAL_SIZE_LIMIT
+    with SQLiteEventStore.open(path) as store:
+        version = 0
+
+        def commit(megabytes: float) -> None:  # one-event commits of 20 KB each
+            nonlocal version
+            for _ in range(int(megabytes * 50)):
+                event = NewEvent(str(uuid.uuid4()), "Noted", 1, {"text": "x" * 20_000})
+                store.append("stream", version, [event], {"actor": "test"})
+                version += 1
+
+        commit(WAL_RESTART_BYTES * 2 / 2**20)
+        deadline = time.monotonic() + 10
+        while not store._checkpointer.restart_due and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert store._checkpointer.restart_due, "no checkpoint found the WAL over its limit"
+        assert wal_size(path) < WAL_SIZE_LIMIT
+        commit(0.02)  # this commit starts the WAL over
+        reached = wal_size(path)
+        commit(WAL_RESTART_BYTES / 2 / 2**20)
+        assert wal_size(path) == reached, "the WAL grew instead of starting over"
 
 
 def test_the_read_database_is_checkpointed_in_the_background(tmp_path: Path) -> None:
