@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from kanban.backup.follow import FOLLOW_FROM, Follower
 from kanban.backup.replay import Replay
 from kanban.bootstrap import projections
 from kanban.domain.commands import is_board_stream
@@ -49,7 +50,13 @@ def restore(
     force: bool = False,
     key: bytes | None = None,
     progress: ProgressCallback | None = None,
+    parallel: bool | None = None,
 ) -> RestoreReport:
+    """Replay `paths` (a full backup, then its incrementals) into a new log and read models.
+
+    `parallel`: project the read models in a second process while this one
+    stores the log (see `kanban.backup.follow`); None decides by size.
+    """
     if until_seq is not None and until_time is not None:
         raise RestoreRefused("give --until-seq or --until-time, not both")
     target = Path(data_dir)
@@ -64,7 +71,7 @@ def restore(
     work = target.parent / f".{target.name}.restoring-{uuid.uuid4().hex[:8]}"
     work.mkdir(parents=True)
     try:
-        report = _replay_into(paths, work, until_seq, until_time, key, progress)
+        report = _replay_into(paths, work, until_seq, until_time, key, progress, parallel)
         _sync_tree(work)
         _swap_in(work, target)
     except BaseException:
@@ -80,6 +87,7 @@ def _replay_into(
     until_time: datetime | None,
     key: bytes | None,
     progress: ProgressCallback | None,
+    parallel: bool | None,
 ) -> RestoreReport:
     replay = Replay(paths, key)
     limit = format_time(until_time) if until_time is not None else None
@@ -99,7 +107,9 @@ def _replay_into(
                         f"{replay.headers[0].since_seq + 1}); a restore starts with a full "
                         "backup, followed by its incrementals"
                     )
-                target = stack.enter_context(_Target.open(work, key))
+                if parallel is None:
+                    parallel = _total(replay, until_seq) >= FOLLOW_FROM
+                target = stack.enter_context(_Target.open(work, key, parallel))
             assert decoded is not None  # a chain that starts with a full backup is folded
             page.append((row, *decoded))
             count += 1
@@ -120,44 +130,53 @@ def _replay_into(
 
 
 class _Target:
-    """The new log and its read models, filled in one pass: each event stored, then projected.
+    """The new log and its read models, filled in one pass: each page stored, then projected.
 
-    The replay decoded each event to check it; the read models are fed those
-    same records instead of reading the stored rows back and decoding them again.
+    Projected here, the read models are fed the records the replay decoded to
+    check each event, rather than read back and decoded again; projected by a
+    `Follower`, they are read back, in another process, at the same time.
     """
 
-    def __init__(self, store: SQLiteEventStore, rebuilding: Rebuilding) -> None:
+    def __init__(self, store: SQLiteEventStore, projecting: Rebuilding | Follower) -> None:
         self.store = store
         self.last_seq = 0
-        self._rebuilding = rebuilding
+        self._projecting = projecting
 
     @classmethod
     @contextmanager
-    def open(cls, work: Path, key: bytes | None) -> Iterator[_Target]:
+    def open(cls, work: Path, key: bytes | None, parallel: bool) -> Iterator[_Target]:
         with ExitStack() as stack:
             # Always a new epoch: the original may have gone on past the backup and
             # published seqs this log will reuse for other events; consumers must
             # rebuild rather than trust them.
             store = stack.enter_context(SQLiteEventStore.open(work / "events.db", key=key))
             stack.enter_context(store.importing())
-            read = SQLiteReadStore(work / "read.db")
-            stack.callback(read.close)
-            rebuilding = Rebuilding(read, projections(store))
-            stack.callback(rebuilding.close)
-            yield cls(store, rebuilding)
+            projecting: Rebuilding | Follower
+            if parallel:
+                projecting = Follower(work, key)
+                stack.callback(projecting.close)
+            else:
+                read = SQLiteReadStore(work / "read.db")
+                stack.callback(read.close)
+                projecting = Rebuilding(read, projections(store))
+                stack.callback(projecting.close)
+            yield cls(store, projecting)
 
     def add(self, page: list[tuple[Row, JSONDict, RecordedEvent]]) -> None:
         if not page:
             return
         # Stored first: a board the rebuild let go of is folded again from the store.
         self.store.import_rows([row for row, _, _ in page])
-        for row, data, record in page:
-            self._rebuilding.feed(row, data, record)
         self.last_seq = page[-1][0][0]
-        self._rebuilding.end_page(self.last_seq)
+        if isinstance(self._projecting, Follower):
+            self._projecting.stored(self.last_seq)
+            return
+        for row, data, record in page:
+            self._projecting.feed(row, data, record)
+        self._projecting.end_page(self.last_seq)
 
     def finish(self) -> None:
-        self._rebuilding.finish(self.last_seq)
+        self._projecting.finish(self.last_seq)
 
 
 def _total(replay: Replay, until_seq: int | None) -> int:

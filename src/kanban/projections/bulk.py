@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from kanban.domain.model import RecordedEvent
@@ -141,11 +141,14 @@ def rebuild(
     progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
     page: int | None = None,
+    more: Callable[[int], bool] | None = None,
 ) -> int:
     """Clear `projections` and project the whole log into them; return the last seq read.
 
     When `stop` is set it returns early, leaving the checkpoints to say how
-    far each projection got.
+    far each projection got. `more`, asked with the last seq read whenever the
+    log has nothing after it, follows a log still being written: it returns
+    True once more events may be there, False when the log is complete.
     """
     rebuilding = Rebuilding(read, projections)
     head = source.head_seq()
@@ -154,6 +157,8 @@ def rebuild(
         while stop is None or not stop.is_set():
             rows = source.read_rows(after, page or PAGE)
             if not rows:
+                if more is not None and more(after):
+                    continue
                 rebuilding.finish(after)
                 break
             for row in rows:
