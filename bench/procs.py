@@ -15,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -50,6 +52,22 @@ def pin_self(core: int) -> bool:
         return False
     os.sched_setaffinity(0, {core})
     return True
+
+
+@contextmanager
+def every_core() -> Iterator[None]:
+    """Lift `pin_self` for a while: an in-process step that uses more than one core
+    (restore's second process inherits this process's affinity) measured as an
+    operator would run it, on an otherwise idle machine."""
+    if not hasattr(os, "sched_getaffinity"):
+        yield
+        return
+    pinned = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, range(os.cpu_count() or 1))
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, pinned)
 
 
 def proc_status(pid: int) -> dict[str, int]:

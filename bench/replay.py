@@ -12,7 +12,10 @@ One log, built once, measured several ways in the same run:
     models are current (the steady state);
   * `Projector.rebuild()` of every read model, in this process;
   * `backup create` (kanban.backup.format.write, fsynced), in this process;
-  * `backup restore` (replay, store, rebuild the read models), in this process.
+  * `backup restore` (replay, store, rebuild the read models), in this process
+    and, from 20,000 events, a second one that projects what it stores.
+The suite pins itself to the load core; these three run on every core, as an
+operator would run them on an otherwise idle machine.
 Every rate is events/s of the whole log, beside the ceiling.
 
 The log: 1,000,000 events over 200 boards (quick: 10,000 over 20), written straight
@@ -46,7 +49,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from bench.procs import terminate
+from bench.procs import every_core, terminate
 from bench.report import Bench, Result, print_results
 from kanban.backup import format as backup_format
 from kanban.backup.restore import restore
@@ -383,10 +386,11 @@ def _run(
     deadline = max(120.0, head / 300)
 
     cold = serve_and_measure(bench, data, deadline)
-    rebuild_s = rebuild(data)
-    backup_s = backup(data, file)
+    with every_core():  # as an operator runs them: restore uses both
+        rebuild_s = rebuild(data)
+        backup_s = backup(data, file)
+        restore_s = restore_into(file, restored)
     backup_mib = file.stat().st_size / 2**20
-    restore_s = restore_into(file, restored)
     warm = serve_and_measure(bench, restored, 120.0)
     shutil.rmtree(root, ignore_errors=True)
 
@@ -420,20 +424,21 @@ def _run(
             "rebuild every read model (Projector.rebuild)",
             rebuild_s,
             True,
-            f"{rebuild_s:.1f} s, in process",
+            f"{rebuild_s:.1f} s, in process, on every core",
         ),
         rate(
             "backup create",
             backup_s,
             False,
-            f"{backup_s:.1f} s, in process (format.write + fsync), {backup_mib:.0f} MiB file",
+            f"{backup_s:.1f} s, in process, on every core (format.write + fsync), "
+            f"{backup_mib:.0f} MiB file",
         ),
         rate(
             "backup restore (replay, store, rebuild)",
             restore_s,
             True,
-            f"{restore_s:.1f} s, in process: each page of events checked, stored, then "
-            "projected, in one pass",
+            f"{restore_s:.1f} s, in process, on every core: each page of events checked "
+            "and stored here while a second process projects the stored log",
         ),
         rate(
             "kanban serve projecting the log from empty read models",
