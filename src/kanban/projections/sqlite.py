@@ -108,7 +108,9 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         self._fragments: OrderedDict[str, render.Fragments] = OrderedDict()
         self._views_lock = threading.Lock()
         self._writer = self._open_writer()
-        self._checkpointer = Checkpointer(self.path)
+        # Its commits do not fsync (synchronous=NORMAL), so a growing WAL costs them
+        # nothing: it starts over only at the size its file is cut back to.
+        self._checkpointer = Checkpointer(self.path, restart_bytes=WAL_SIZE_LIMIT)
 
     def _open_writer(self) -> sqlite3.Connection:
         private_file(self.path)

@@ -636,7 +636,7 @@ class Checkpointer:
     """
 
     def __init__(
-        self, path: Path, interval: float = 0.1, restart_bytes: int = WAL_RESTART_BYTES
+        self, path: Path, interval: float = 0.25, restart_bytes: int = WAL_RESTART_BYTES
     ) -> None:
         self.path = path
         self.interval = interval
