@@ -51,7 +51,7 @@ def test_the_logs_wal_starts_over_long_before_the_size_it_may_keep(tmp_path: Pat
             time.sleep(0.01)
         assert store._checkpointer.restart_due, "no checkpoint found the WAL over its limit"
         assert wal_size(path) < WAL_SIZE_LIMIT
-        commit(0.02)  # this commit starts the WAL over
+        commit(0.02)  # this commit starts the WAL over, before it writes
         reached = wal_size(path)
         commit(WAL_RESTART_BYTES / 2 / 2**20)
         assert wal_size(path) == reached, "the WAL grew instead of starting over"

@@ -293,6 +293,9 @@ class SQLiteEventStore(EventStore):
             self._writer_thread = threading.get_ident()
             conn = self._writer
             try:
+                # Before this write rather than after the last: the batch before it
+                # is answered and projected without waiting for the WAL to start over.
+                self._checkpointer.restart(conn)
                 with self._errors("starting a write transaction"):
                     conn.execute("BEGIN IMMEDIATE")
                 batch: _SQLiteBatch | None = None
@@ -315,7 +318,6 @@ class SQLiteEventStore(EventStore):
                             with suppress(sqlite3.Error):
                                 conn.execute("ROLLBACK")
                         raise
-                self._checkpointer.restart(conn)
             finally:
                 self._writer_thread = None
 
