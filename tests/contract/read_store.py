@@ -216,6 +216,30 @@ class ReadStoreContract:
             tx.delete_card("b", "c1")
         assert found("projector") == []
 
+    def test_cards_written_together_are_stored_and_searched_as_one_at_a_time(
+        self, read_store: ReadStore
+    ) -> None:
+        with read_store.transaction() as tx:
+            tx.put_cards("b", [(card("c1", "Alpha"), 1, True), (card("c2", "Beta"), 2, True)])
+            tx.put_card("other", card("c1", "Alpha elsewhere"), 1)
+        moved = {**card("c1", "Alpha"), "column_id": "k2"}
+        with read_store.transaction() as tx:
+            # c1 moved (its words as they were), c2 renamed, c3 new: one call.
+            tx.put_cards(
+                "b",
+                [(moved, 3, False), (card("c2", "Gamma"), 4, True), (card("c3", "Delta"), 5, True)],
+            )
+
+        def found(query: str) -> list[tuple[str, str]]:
+            return sorted((hit["board_id"], hit["id"]) for hit in read_store.search(query, 10))
+
+        assert read_store.card("b", "c1") == {"board_id": "b", **moved, "version": 3}
+        assert read_store.card("b", "c2") == {"board_id": "b", **card("c2", "Gamma"), "version": 4}
+        assert found("alpha") == [("b", "c1"), ("other", "c1")]
+        assert found("beta") == []
+        assert found("gamma") == [("b", "c2")]
+        assert found("delta") == [("b", "c3")]
+
     @pytest.mark.parametrize(
         "query", ['"foo" AND (', "NEAR(a b)", "*", "title:x", "-", ")", "'", '"', "", "   "]
     )

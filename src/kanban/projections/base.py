@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 HistoryTuple = tuple[
     int, str, int, str, bytes, str, str, str, str, str | None, str | None, str | None
 ]
+#: A card to write: its view (`card_view`), the version of its latest change, and
+#: whether its title or description may have changed (see `ReadTransaction.put_card`).
+CardWrite = tuple[dict[str, Any], int, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +204,6 @@ class ReadTransaction(AccessWrites):
     def put_board(self, row: BoardRow, frame: bytes) -> None:
         """Write a board's row and its frame (`render.frame`): the view without card contents."""
 
-    @abstractmethod
     def put_card(
         self, board_id: str, card: dict[str, Any], version: int, text_changed: bool = True
     ) -> None:
@@ -210,6 +212,11 @@ class ReadTransaction(AccessWrites):
         `text_changed=False` promises that the card is already stored with this title
         and description (a move, an archive), so that search need not index it again.
         """
+        self.put_cards(board_id, [(card, version, text_changed)])
+
+    @abstractmethod
+    def put_cards(self, board_id: str, cards: Sequence[CardWrite]) -> None:
+        """`put_card` for each of a board's `cards`, as (card, version, text_changed)."""
 
     @abstractmethod
     def delete_card(self, board_id: str, card_id: str) -> None: ...

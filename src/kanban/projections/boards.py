@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 
 from kanban.domain import events as ev
 from kanban.domain.model import Board, card_view
-from kanban.projections.base import BoardRow, Projection, ReadTransaction
+from kanban.projections.base import BoardRow, CardWrite, Projection, ReadTransaction
 from kanban.projections.bulk import Rebuild, Replayed
 from kanban.projections.render import frame
 from kanban.service.codec import decode
@@ -200,10 +200,12 @@ def write_board(
         board.id, board.title, board.version, board.seq, board.archived, created_at, updated_at
     )
     tx.put_board(row, frame(board))
+    kept: list[CardWrite] = []
     for card_id, version in cards.items():
         card = board.card(card_id)
         if card is None:
             tx.delete_card(board.id, card_id)
         else:
-            text = texts is None or card_id in texts
-            tx.put_card(board.id, card_view(card), version, text)
+            kept.append((card_view(card), version, texts is None or card_id in texts))
+    if kept:
+        tx.put_cards(board.id, kept)

@@ -22,6 +22,7 @@ from kanban.domain.errors import StorageError
 from kanban.projections import render
 from kanban.projections.base import (
     BoardRow,
+    CardWrite,
     HistoryRow,
     HistoryTuple,
     ReadStore,
@@ -435,24 +436,28 @@ class _Transaction(SQLiteAccessWrites, ReadTransaction):
             ),
         )
 
-    def put_card(
-        self, board_id: str, card: dict[str, Any], version: int, text_changed: bool = True
-    ) -> None:
-        body = orjson.dumps(card)  # the card's fragment of the board's view
-        (rowid,) = self.conn.execute(
+    def put_cards(self, board_id: str, cards: Sequence[CardWrite]) -> None:
+        # Each card's fragment of the board's view, serialized once, here.
+        self.conn.executemany(
             "INSERT INTO cards (board_id, card_id, version, body) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (board_id, card_id) DO UPDATE SET version = excluded.version,"
-            " body = excluded.body RETURNING id",
-            (board_id, card["id"], version, body),
-        ).fetchone()
-        if not text_changed:
-            # FTS5 writes a segment per transaction it is touched in: a third of a
-            # small batch's cost, for a move that leaves the words as they were.
+            " body = excluded.body",
+            [(board_id, card["id"], version, orjson.dumps(card)) for card, version, _ in cards],
+        )
+        # FTS5 writes a segment per transaction it is touched in: a third of a small
+        # batch's cost, for a move or an archive that leaves the words as they were.
+        texts = {card["id"]: card for card, _, text_changed in cards if text_changed}
+        if not texts:
             return
-        self.conn.execute("DELETE FROM cards_fts WHERE rowid = ?", (rowid,))
-        self.conn.execute(
+        rowids = self.conn.execute(
+            "SELECT id, card_id FROM cards WHERE board_id = ?"
+            " AND card_id IN (SELECT value FROM json_each(?))",
+            (board_id, orjson.dumps(list(texts))),
+        ).fetchall()
+        self.conn.executemany("DELETE FROM cards_fts WHERE rowid = ?", [(r,) for r, _ in rowids])
+        self.conn.executemany(
             "INSERT INTO cards_fts (rowid, title, description) VALUES (?, ?, ?)",
-            (rowid, card["title"], card["description"]),
+            [(r, texts[c]["title"], texts[c]["description"]) for r, c in rowids],
         )
 
     def delete_card(self, board_id: str, card_id: str) -> None:
