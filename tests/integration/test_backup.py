@@ -164,22 +164,43 @@ def test_damaged_compression_is_rejected(
         walk(bad)
 
 
+def _move_to_a_missing_column(row: Row) -> Row:
+    return (*row[:6], row[6].replace('"to_column_id":"col1"', '"to_column_id":"gone"'), *row[7:])
+
+
+def _teleport(row: Row) -> Row:
+    return (*row[:4], "CardTeleported", *row[5:])
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["in one process", "in two"])
+@pytest.mark.parametrize(
+    ("forge", "reason"),
+    [
+        (_move_to_a_missing_column, r"does not apply to its board: .*CardMoved"),
+        (_teleport, r"cannot be read: unknown event type 'CardTeleported'"),
+    ],
+    ids=["impossible move", "unknown type"],
+)
 def test_an_impossible_history_is_refused_even_when_well_chained(
-    kanban: Kanban, tmp_path: Path
+    kanban: Kanban,
+    tmp_path: Path,
+    forge: Callable[[Row], Row],
+    reason: str,
+    parallel: bool,
 ) -> None:
+    """In two processes, the second one folds the boards; the file and record are named alike."""
     history(kanban)
     rows = kanban.log.read_rows(0, 100)
     moved = next(i for i, r in enumerate(rows) if r[4] == "CardMoved")
-    forged_data = rows[moved][6].replace('"to_column_id":"col1"', '"to_column_id":"gone"')
-    rows[moved] = (*rows[moved][:6], forged_data, *rows[moved][7:])  # type: ignore[assignment]
+    rows[moved] = forge(rows[moved])
     forged = tmp_path / "forged.jsonl.gz"
     forged.write_bytes(gzip.compress(b"".join(rehash(rows))))
     seq = moved + 1
-    message = rf"record {seq} \(seq {seq}\) does not apply to its board: .*CardMoved"
+    message = rf"forged.jsonl.gz: record {seq} \(seq {seq}\) {reason}"
     with pytest.raises(BackupInvalid, match=message):
         walk(forged)
     with pytest.raises(BackupInvalid, match=message):
-        restore([forged], tmp_path / "restored")
+        restore([forged], tmp_path / "restored", parallel=parallel)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "forged.jsonl.gz"]
 
 

@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from kanban.bootstrap import projections
-from kanban.domain.errors import StorageError
+from kanban.domain.errors import CorruptEvent, StorageError
 from kanban.projections.bulk import rebuild
 from kanban.projections.sqlite import SQLiteReadStore
 from kanban.store.sqlite import SQLiteEventStore
@@ -29,6 +29,8 @@ from kanban.store.sqlite import SQLiteEventStore
 FOLLOW_FROM = 20_000
 
 _STORED, _DONE = "stored", "done"
+#: What the second process says at its end (see `follow`).
+Outcome = tuple[int, str] | str | None
 
 
 class Follower:
@@ -73,23 +75,26 @@ class Follower:
         self._process.join()
         self._conn.close()
 
-    def _outcome(self) -> str | None:
+    def _outcome(self) -> Outcome:
         try:
-            outcome: str | None = self._conn.recv()
+            outcome: Outcome = self._conn.recv()
         except (EOFError, OSError):
             outcome = f"it ended without a word (exit code {self._process.exitcode})"
         return outcome
 
-    def _failed(self, why: str | None) -> None:
+    def _failed(self, why: Outcome) -> None:
+        if isinstance(why, tuple):
+            raise CorruptEvent(*why)
         raise StorageError(f"projecting the restored log into its read models failed: {why}")
 
 
 def follow(work: str, key: bytes | None, conn: Connection) -> None:
     """The second process: rebuild the read models as the log is stored, then say how it went.
 
-    It says None when the read models hold the whole log, or what went wrong.
+    It says None when the read models hold the whole log, else what went wrong:
+    (seq, reason) for an event that cannot be read or folded, or a message.
     """
-    outcome: str | None = None
+    outcome: Outcome = None
     try:
         told = _Told(conn)
         directory = Path(work)
@@ -101,6 +106,8 @@ def follow(work: str, key: bytes | None, conn: Connection) -> None:
                 read.close()
     except EOFError:
         return  # the restoring process is gone: nobody is left to tell
+    except CorruptEvent as exc:
+        outcome = (exc.seq, exc.reason)
     except BaseException as exc:
         outcome = f"{type(exc).__name__}: {exc}"
     with suppress(OSError):

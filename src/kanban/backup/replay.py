@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kanban.backup.format import Header, Reader
+from kanban.domain import events as ev
 from kanban.domain.commands import SYSTEM_STREAM
-from kanban.domain.errors import BackupInvalid, KanbanError
+from kanban.domain.errors import BackupInvalid, CorruptEvent, KanbanError
 from kanban.domain.model import Board, RecordedEvent
 from kanban.domain.users import Directory
 from kanban.service.codec import decode_row
@@ -30,6 +31,10 @@ class Replay:
     directory: Directory = field(default_factory=Directory)
     #: False when the chain starts with an incremental: no history to fold.
     folding: bool = True
+    #: False once a restore leaves board events to the process that projects them
+    #: (`kanban.backup.follow`): from the next row on, each is only checked here to
+    #: be of a type this code reads, and the system stream alone is folded.
+    fold_boards: bool = True
     walker: ChainWalker | None = None
 
     @property
@@ -44,7 +49,8 @@ class Replay:
     def walk(self) -> Iterator[tuple[Row, tuple[JSONDict, RecordedEvent] | None]]:
         """Each checked row, with its data and record as decoded for the check.
 
-        None instead when the chain starts with an incremental (nothing is folded).
+        None instead when the chain starts with an incremental (nothing is folded),
+        and for board events when `fold_boards` is off.
         """
         chain = Chain(self.key)
         for path in self.paths:
@@ -97,6 +103,12 @@ class Replay:
             raise BackupInvalid(f"{reader.path}: record {reader.record} (seq {row[0]}): {reason}")
         if not self.folding:
             return None
+        if not self.fold_boards and row[1] != SYSTEM_STREAM:
+            try:
+                ev.registry.class_for(row[4], row[5])
+            except LookupError as exc:
+                raise BackupInvalid(f"{_at(reader, row)} cannot be read: {exc}") from None
+            return None
         try:
             # Straight from the row: a StoredEvent in between would parse it twice as much.
             data, record = decode_row(row)
@@ -107,13 +119,21 @@ class Replay:
                 # checked there; who-changed-what and undo stacks check nothing.
                 board = Board.fold([record], self.boards.get(row[1]), content_only=True)
                 self.boards[row[1]] = board
+        except CorruptEvent as exc:
+            raise BackupInvalid(f"{_at(reader, row)} {exc.reason}") from None
         except (KanbanError, ValueError) as exc:
             message = exc.message if isinstance(exc, KanbanError) else str(exc)
             raise BackupInvalid(
-                f"{reader.path}: record {reader.record} (seq {row[0]}) does not apply to its "
-                f"board: {message}"
+                f"{_at(reader, row)} does not apply to its board: {message}"
             ) from None
         return data, record
+
+    def where(self, seq: int) -> str:
+        """Where an event of the files begun so far is, as `_at` says it."""
+        for path, header in zip(self.paths, self.headers, strict=False):
+            if seq <= header.since_seq + header.event_count:
+                return f"{path}: record {seq - header.since_seq} (seq {seq})"
+        return f"seq {seq}"
 
     def _end(self, reader: Reader, count: int) -> None:
         header, trailer = reader.header, reader.trailer
@@ -129,3 +149,7 @@ class Replay:
             count and self.walker.last_seq != header.last_seq
         ):
             raise BackupInvalid(f"{reader.path}: its trailer does not match its last event")
+
+
+def _at(reader: Reader, row: Row) -> str:
+    return f"{reader.path}: record {reader.record} (seq {row[0]})"

@@ -20,7 +20,7 @@ from kanban.backup.follow import FOLLOW_FROM, Follower
 from kanban.backup.replay import Replay
 from kanban.bootstrap import projections
 from kanban.domain.commands import is_board_stream
-from kanban.domain.errors import RestoreRefused
+from kanban.domain.errors import BackupInvalid, CorruptEvent, RestoreRefused
 from kanban.domain.model import RecordedEvent
 from kanban.projections.bulk import Rebuilding
 from kanban.projections.sqlite import SQLiteReadStore
@@ -29,6 +29,8 @@ from kanban.store.codec import format_time
 from kanban.store.sqlite import SQLiteEventStore
 
 BATCH = 5000
+#: A row as the replay checked it, with its data and record when it decoded them.
+Checked = tuple[Row, tuple[JSONDict, RecordedEvent] | None]
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,10 @@ def _replay_into(
     replay = Replay(paths, key)
     limit = format_time(until_time) if until_time is not None else None
     target: _Target | None = None
-    page: list[tuple[Row, JSONDict, RecordedEvent]] = []
+    page: list[Checked] = []
     cut = False
     count = 0
-    with ExitStack() as stack:
+    with ExitStack() as stack, _named_in(replay):
         for row, decoded in replay.walk():
             if (until_seq is not None and row[0] > until_seq) or (limit and row[8] > limit):
                 cut = True
@@ -109,9 +111,11 @@ def _replay_into(
                     )
                 if parallel is None:
                     parallel = _total(replay, until_seq) >= FOLLOW_FROM
+                # The second process folds every board as it projects it: here that
+                # would be the same work again, on the busier core.
+                replay.fold_boards = not parallel
                 target = stack.enter_context(_Target.open(work, key, parallel))
-            assert decoded is not None  # a chain that starts with a full backup is folded
-            page.append((row, *decoded))
+            page.append((row, decoded))
             count += 1
             if len(page) >= BATCH:
                 target.add(page)
@@ -162,21 +166,31 @@ class _Target:
                 stack.callback(projecting.close)
             yield cls(store, projecting)
 
-    def add(self, page: list[tuple[Row, JSONDict, RecordedEvent]]) -> None:
+    def add(self, page: list[Checked]) -> None:
         if not page:
             return
         # Stored first: a board the rebuild let go of is folded again from the store.
-        self.store.import_rows([row for row, _, _ in page])
+        self.store.import_rows([row for row, _ in page])
         self.last_seq = page[-1][0][0]
         if isinstance(self._projecting, Follower):
             self._projecting.stored(self.last_seq)
             return
-        for row, data, record in page:
-            self._projecting.feed(row, data, record)
+        for row, decoded in page:
+            assert decoded is not None  # projected here, every event was folded by the replay
+            self._projecting.feed(row, *decoded)
         self._projecting.end_page(self.last_seq)
 
     def finish(self) -> None:
         self._projecting.finish(self.last_seq)
+
+
+@contextmanager
+def _named_in(replay: Replay) -> Iterator[None]:
+    """An event the second process could not read or fold, named in its backup file."""
+    try:
+        yield
+    except CorruptEvent as exc:
+        raise BackupInvalid(f"{replay.where(exc.seq)} {exc.reason}") from None
 
 
 def _total(replay: Replay, until_seq: int | None) -> int:

@@ -197,6 +197,16 @@ class CorruptStream(KanbanError):
     kind = "corrupt-stream"
 
 
+class CorruptEvent(CorruptStream):
+    """One event of the log cannot be read, or does not apply to its stream."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(f"event seq {seq} {reason}")
+        self.seq = seq
+        #: What is wrong with it ("cannot be read: ...", "does not apply to its board: ...").
+        self.reason = reason
+
+
 # --- concurrency and idempotency --------------------------------------------
 
 

@@ -365,7 +365,8 @@ class EventRegistry:
 
         return decorate
 
-    def decode(self, type_name: str, schema_version: int, data: JSON) -> Event:
+    def class_for(self, type_name: str, schema_version: int) -> type[Event]:
+        """The class that reads `type_name` stored in `schema_version`; LookupError if none can."""
         cls = self.classes.get(type_name)
         if cls is None:
             raise LookupError(f"unknown event type {type_name!r}")
@@ -374,12 +375,18 @@ class EventRegistry:
                 f"{type_name} schema version {schema_version} is newer than this code "
                 f"({cls.schema_version})"
             )
-        while schema_version < cls.schema_version:
-            step = self.upcasters.get((type_name, schema_version))
-            if step is None:
-                raise LookupError(f"no upcaster for {type_name} v{schema_version}")
-            data = step(data)
-            schema_version += 1
+        for version in range(schema_version, cls.schema_version):
+            if (type_name, version) not in self.upcasters:
+                raise LookupError(f"no upcaster for {type_name} v{version}")
+        return cls
+
+    def decode(self, type_name: str, schema_version: int, data: JSON) -> Event:
+        cls = self.classes.get(type_name)
+        if cls is None or schema_version != cls.schema_version:  # unknown, older or newer
+            cls = self.class_for(type_name, schema_version)
+            while schema_version < cls.schema_version:
+                data = self.upcasters[(type_name, schema_version)](data)
+                schema_version += 1
         return cls.from_data(data)
 
 

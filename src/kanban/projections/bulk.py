@@ -25,6 +25,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from kanban.domain.commands import is_board_stream
+from kanban.domain.errors import CorruptEvent, CorruptStream
 from kanban.domain.model import RecordedEvent
 from kanban.projections.base import Projection, ReadStore, ReadTransaction
 from kanban.service.codec import decode_row
@@ -148,7 +150,8 @@ def rebuild(
     When `stop` is set it returns early, leaving the checkpoints to say how
     far each projection got. `more`, asked with the last seq read whenever the
     log has nothing after it, follows a log still being written: it returns
-    True once more events may be there, False when the log is complete.
+    True once more events may be there, False when the log is complete. An
+    event that cannot be read or folded stops it with `CorruptEvent`.
     """
     rebuilding = Rebuilding(read, projections)
     head = source.head_seq()
@@ -163,7 +166,14 @@ def rebuild(
                 break
             for row in rows:
                 if rebuilding.wants(row[4]):  # decoded only when a projection handles it
-                    rebuilding.feed(row, *decode_row(row))
+                    try:
+                        rebuilding.feed(row, *decode_row(row))
+                    except CorruptEvent:
+                        raise
+                    except CorruptStream as exc:
+                        raise CorruptEvent(
+                            row[0], f"does not apply to its {_kind(row)}: {exc}"
+                        ) from exc
             after = rows[-1][0]
             rebuilding.end_page(after)
             if progress:
@@ -171,6 +181,10 @@ def rebuild(
     finally:
         rebuilding.close()
     return after
+
+
+def _kind(row: Row) -> str:
+    return "board" if is_board_stream(row[1]) else "stream"
 
 
 def _check(tx: ReadTransaction, expected: dict[str, int]) -> None:

@@ -12,7 +12,7 @@ import orjson
 
 from kanban.domain import events as ev
 from kanban.domain.commands import Command, CommandContext
-from kanban.domain.errors import CorruptStream
+from kanban.domain.errors import CorruptEvent
 from kanban.domain.model import RecordedEvent
 from kanban.store.base import JSONDict, NewEvent, Row, StoredEvent
 from kanban.store.codec import loads, parse_time
@@ -72,7 +72,7 @@ def decode_row(row: Row) -> tuple[JSONDict, RecordedEvent]:
     try:
         data, meta = loads(row[6]), loads(row[7])
     except ValueError as exc:
-        raise CorruptStream(f"event seq {row[0]} cannot be read: {exc}") from exc
+        raise CorruptEvent(row[0], f"cannot be read: {exc}") from exc
     return data, _record(row[0], row[2], row[4], row[5], data, meta, parse_time(row[8]))
 
 
@@ -88,7 +88,7 @@ def _record(
     try:
         event = ev.registry.decode(type_name, schema_version, data)
     except (LookupError, TypeError, KeyError) as exc:
-        raise CorruptStream(f"event seq {seq} cannot be read: {exc}") from exc
+        raise CorruptEvent(seq, f"cannot be read: {exc}") from exc
     get = meta.get
     # Positional: every event of a replay passes here, and keywords cost a third more.
     return RecordedEvent(
