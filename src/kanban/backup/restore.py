@@ -141,9 +141,12 @@ class _Target:
     `Follower`, they are read back, in another process, at the same time.
     """
 
-    def __init__(self, store: SQLiteEventStore, projecting: Rebuilding | Follower) -> None:
+    def __init__(
+        self, store: SQLiteEventStore, importing: ExitStack, projecting: Rebuilding | Follower
+    ) -> None:
         self.store = store
         self.last_seq = 0
+        self._importing = importing
         self._projecting = projecting
 
     @classmethod
@@ -154,7 +157,8 @@ class _Target:
             # published seqs this log will reuse for other events; consumers must
             # rebuild rather than trust them.
             store = stack.enter_context(SQLiteEventStore.open(work / "events.db", key=key))
-            stack.enter_context(store.importing())
+            importing = stack.enter_context(ExitStack())
+            importing.enter_context(store.importing())
             projecting: Rebuilding | Follower
             if parallel:
                 projecting = Follower(work, key)
@@ -164,7 +168,7 @@ class _Target:
                 stack.callback(read.close)
                 projecting = Rebuilding(read, projections(store))
                 stack.callback(projecting.close)
-            yield cls(store, projecting)
+            yield cls(store, importing, projecting)
 
     def add(self, page: list[Checked]) -> None:
         if not page:
@@ -181,6 +185,9 @@ class _Target:
         self._projecting.end_page(self.last_seq)
 
     def finish(self) -> None:
+        # The log's deferred indexes are built first: a second process is still
+        # projecting meanwhile, and the two finish side by side.
+        self._importing.close()
         self._projecting.finish(self.last_seq)
 
 
