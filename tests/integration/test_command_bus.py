@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -115,6 +116,39 @@ def test_commands_awaited_on_an_event_loop_each_get_their_own_outcome(alice: Cli
     ]
     assert isinstance(outcomes[20], errors.AlreadyExists)
     assert len(load_board(alice.kanban.store, board_id).cards) == 20
+
+
+def test_commands_written_by_their_callers_and_by_the_writer_are_all_written_and_projected(
+    alice: Client,
+) -> None:
+    """`dispatch` writes on the caller's thread when the writer is idle: mixed with
+    queued commands, each command is written once and the projector is woken for all."""
+    board_id = alice.board()
+    bus = alice.kanban.commands
+
+    def dispatched(n: int) -> str:
+        return bus.dispatch(
+            cmd.AddCard(board_id, f"t{n}", "col0", f"Thread {n}"), alice.ctx()
+        ).created["card_id"]
+
+    async def awaited() -> list[str]:
+        commands = [cmd.AddCard(board_id, f"a{n}", "col0", f"Awaited {n}") for n in range(40)]
+        waiting = [bus.submit_async(c, alice.ctx()) for c in commands]
+        return [r.created["card_id"] for r in await asyncio.gather(*waiting)]
+
+    with ThreadPoolExecutor(8) as pool:
+        threads = pool.map(dispatched, range(200))
+        loop = pool.submit(asyncio.run, awaited())
+        created = [*threads, *loop.result()]
+    assert sorted(created) == sorted([f"t{n}" for n in range(200)] + [f"a{n}" for n in range(40)])
+    board = load_board(alice.kanban.store, board_id)
+    assert board.version == 3 + 240
+    assert alice.kanban.store.verify().ok
+    deadline = time.monotonic() + 10
+    while alice.kanban.projector.watermark < board.seq:  # woken by whichever thread wrote
+        assert time.monotonic() < deadline, "the projector never saw the last commit"
+        time.sleep(0.01)
+    assert all(alice.kanban.read.card(board_id, card_id) for card_id in created)
 
 
 def test_a_cancelled_wait_leaves_the_command_done_and_the_writer_running(alice: Client) -> None:

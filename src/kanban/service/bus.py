@@ -57,6 +57,8 @@ class CommandBus:
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        #: Held while a batch is written: by the writer thread, or by a `dispatch` caller.
+        self._writing = threading.Lock()
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -100,15 +102,34 @@ class CommandBus:
         return future
 
     def _put(self, job: _Job) -> None:
+        self._check(job)
+        self._queue.put(job)
+
+    def _check(self, job: _Job) -> None:
         if type(job.command) not in HANDLERS:
             raise TypeError(f"no handler for {type(job.command).__name__}")
         if self._thread is None:
             raise RuntimeError("the command bus is not running")
-        self._queue.put(job)
 
     def dispatch(self, command: Command, ctx: CommandContext) -> CommandResult:
-        """Handle a command and wait until its events are durable."""
-        return self.submit(command, ctx).result()
+        """Handle a command and wait until its events are durable.
+
+        When nothing is queued or being written, the calling thread writes the
+        command itself: handing it to the writer thread and waiting for it
+        back costs two thread switches, a fifth of a command's time one at a
+        time. Otherwise it joins the writer's next batch.
+        """
+        future: Future[CommandResult] = Future()
+        job = _Job(command, ctx, future)
+        self._check(job)
+        if self._queue.empty() and self._writing.acquire(blocking=False):
+            try:
+                self._write([job])
+            finally:
+                self._writing.release()
+        else:
+            self._queue.put(job)
+        return future.result()
 
     # --- the writer ----------------------------------------------------------
 
@@ -129,7 +150,8 @@ class CommandBus:
                 elif isinstance(item, _Job):
                     jobs.append(item)
             if jobs:
-                self._write(jobs)
+                with self._writing:
+                    self._write(jobs)
             if stop:
                 return
 
