@@ -216,6 +216,12 @@ def test_incrementals_chain_and_a_missing_link_is_rejected(kanban: Kanban, tmp_p
     assert [h.kind for h in replay.headers] == ["full", "incremental", "incremental"]
     assert sum(h.event_count for h in replay.headers) == kanban.log.head_seq() == 5
     assert list(replay.boards) == [board]
+    # How a restore's second process names an event it could not fold: file and record.
+    assert [replay.where(seq) for seq in (3, 4, 5)] == [
+        f"{files[0]}: record 3 (seq 3)",
+        f"{files[1]}: record 1 (seq 4)",
+        f"{files[2]}: record 1 (seq 5)",
+    ]
     with pytest.raises(BackupInvalid, match=r"2.gz: a link is missing: it continues from seq 4, "):
         walk(files[0], files[2])
     with pytest.raises(BackupInvalid, match=r"2.gz: a link is missing: .* end at seq 3"):
