@@ -280,7 +280,12 @@ def test_sign_in_build_a_board_drag_and_undo(make_server: ServerFactory, web: We
             composer.fill(title)
             composer.press("Enter")
         expect(page.locator('[data-card-id^="pending"]')).to_have_count(0)
-        assert api_columns(client, board_id) == {"To do": ["Write docs", "Ship it"], "Doing": []}
+        # The page has the commands' answers; the read models may still be projecting.
+        eventually(
+            lambda: _expect(
+                api_columns(client, board_id), {"To do": ["Write docs", "Ship it"], "Doing": []}
+            )
+        )
         known = ids(client, board_id)
         docs, ship = known["Write docs"], known["Ship it"]
 

@@ -45,11 +45,14 @@ def test_the_logs_wal_starts_over_long_before_the_size_it_may_keep(tmp_path: Pat
                 store.append("stream", version, [event], {"actor": "test"})
                 version += 1
 
-        commit(WAL_RESTART_BYTES * 2 / 2**20)
-        deadline = time.monotonic() + 10
-        while not store._checkpointer.restart_due and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert store._checkpointer.restart_due, "no checkpoint found the WAL over its limit"
+        # One commit at a time until the checkpoint thread flags the WAL as over its
+        # limit: the commit after a flag starts the WAL over and clears it, so writing
+        # a fixed amount first would race that thread.
+        written = 0
+        while not store._checkpointer.restart_due:
+            assert written < WAL_SIZE_LIMIT / 2, "no checkpoint found the WAL over its limit"
+            commit(0.02)
+            written += 20_000
         assert wal_size(path) < WAL_SIZE_LIMIT
         commit(0.02)  # this commit starts the WAL over, before it writes
         reached = wal_size(path)
