@@ -4,6 +4,8 @@ Commands queue up while the previous batch is being written; the writer takes
 all that are waiting, runs each in its own savepoint (so each keeps its own
 outcome), commits once, and only then hands back the results. One fsync thus
 serves many commands, and no caller hears "done" before its events are durable.
+A synchronous caller that finds nothing queued and nothing being written
+writes its own command, as a batch of one (`dispatch`).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ _STOP = object()
 
 
 class CommandBus:
-    """Takes commands from any thread; writes them from one."""
+    """Takes commands from any thread; writes them one batch at a time."""
 
     def __init__(
         self,
