@@ -121,8 +121,9 @@ def test_commands_awaited_on_an_event_loop_each_get_their_own_outcome(alice: Cli
 def test_commands_written_by_their_callers_and_by_the_writer_are_all_written_and_projected(
     alice: Client,
 ) -> None:
-    """`dispatch` writes on the caller's thread when the writer is idle: mixed with
-    queued commands, each command is written once and the projector is woken for all."""
+    """`dispatch` alone writes on the caller's thread (the board is made so), and queues
+    beside other callers: mixed, each command is written once and the projector is
+    woken for all."""
     board_id = alice.board()
     bus = alice.kanban.commands
 

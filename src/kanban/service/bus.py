@@ -4,8 +4,8 @@ Commands queue up while the previous batch is being written; the writer takes
 all that are waiting, runs each in its own savepoint (so each keeps its own
 outcome), commits once, and only then hands back the results. One fsync thus
 serves many commands, and no caller hears "done" before its events are durable.
-A synchronous caller that finds nothing queued and nothing being written
-writes its own command, as a batch of one (`dispatch`).
+A synchronous caller alone, with nothing queued and nothing being written,
+writes its own command as a batch of one (`dispatch`).
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ class CommandBus:
         self._lock = threading.Lock()
         #: Held while a batch is written: by the writer thread, or by a `dispatch` caller.
         self._writing = threading.Lock()
+        #: `dispatch` calls under way (guarded by `_lock`).
+        self._dispatching = 0
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -116,22 +118,30 @@ class CommandBus:
     def dispatch(self, command: Command, ctx: CommandContext) -> CommandResult:
         """Handle a command and wait until its events are durable.
 
-        When nothing is queued or being written, the calling thread writes the
-        command itself: handing it to the writer thread and waiting for it
-        back costs two thread switches, a fifth of a command's time one at a
-        time. Otherwise it joins the writer's next batch.
+        A caller alone (no other `dispatch` under way, nothing queued or being
+        written) writes its command itself: handing it to the writer thread and
+        waiting for it back costs two thread switches, a fifth of a command's
+        time one at a time. Concurrent callers queue for the writer's next
+        batch, as before, so that they share its commit.
         """
         future: Future[CommandResult] = Future()
         job = _Job(command, ctx, future)
         self._check(job)
-        if self._queue.empty() and self._writing.acquire(blocking=False):
-            try:
-                self._write([job])
-            finally:
-                self._writing.release()
-        else:
-            self._queue.put(job)
-        return future.result()
+        with self._lock:
+            self._dispatching += 1
+            alone = self._dispatching == 1
+        try:
+            if alone and self._queue.empty() and self._writing.acquire(blocking=False):
+                try:
+                    self._write([job])
+                finally:
+                    self._writing.release()
+            else:
+                self._queue.put(job)
+            return future.result()
+        finally:
+            with self._lock:
+                self._dispatching -= 1
 
     # --- the writer ----------------------------------------------------------
 
