@@ -1,11 +1,13 @@
 """A restore's read models, built by a second process while the first stores the log.
 
 A restore is two halves of about equal work: replaying the backup (gunzip,
-parse, check the hash chain, fold every board) and storing its rows; then
-projecting every event into the read models. In one process they add up. Here
-the restoring process stores each page and says so, and a second process
+parse, check the hash chain) and storing its rows; then folding every board
+and projecting every event into the read models. In one process they add up.
+Here the restoring process stores each page and says so, and a second process
 rebuilds the read models from what is stored (`bulk.rebuild`, following the
-log), so that the halves run at once, one core each.
+log), so that the halves run at once, one core each. Its folding is the
+restore's proof that each event fits its board: an event it cannot read or
+fold comes back as `CorruptEvent`, for the restore to name in its file.
 
 Both work inside the restore's hidden directory: whatever happens to either,
 nothing is swapped in unless both finished.

@@ -107,7 +107,7 @@ class Replay:
             try:
                 ev.registry.class_for(row[4], row[5])
             except LookupError as exc:
-                raise BackupInvalid(f"{_at(reader, row)} cannot be read: {exc}") from None
+                raise BackupInvalid(f"{self.where(row[0])} cannot be read: {exc}") from None
             return None
         try:
             # Straight from the row: a StoredEvent in between would parse it twice as much.
@@ -120,19 +120,23 @@ class Replay:
                 board = Board.fold([record], self.boards.get(row[1]), content_only=True)
                 self.boards[row[1]] = board
         except CorruptEvent as exc:
-            raise BackupInvalid(f"{_at(reader, row)} {exc.reason}") from None
+            raise BackupInvalid(f"{self.where(row[0])} {exc.reason}") from None
         except (KanbanError, ValueError) as exc:
             message = exc.message if isinstance(exc, KanbanError) else str(exc)
             raise BackupInvalid(
-                f"{_at(reader, row)} does not apply to its board: {message}"
+                f"{self.where(row[0])} does not apply to its board: {message}"
             ) from None
         return data, record
 
     def where(self, seq: int) -> str:
-        """Where an event of the files begun so far is, as `_at` says it."""
-        for path, header in zip(self.paths, self.headers, strict=False):
-            if seq <= header.since_seq + header.event_count:
-                return f"{path}: record {seq - header.since_seq} (seq {seq})"
+        """'<file>: record <n> (seq <seq>)', for an event of the files begun so far.
+
+        A file's records follow its header's `since_seq` one by one (the chain
+        check holds them gapless), so the record is the seq's distance from it.
+        """
+        for path, header in reversed(list(zip(self.paths, self.headers, strict=False))):
+            if header.since_seq < seq:
+                return f"{Path(path)}: record {seq - header.since_seq} (seq {seq})"
         return f"seq {seq}"
 
     def _end(self, reader: Reader, count: int) -> None:
@@ -149,7 +153,3 @@ class Replay:
             count and self.walker.last_seq != header.last_seq
         ):
             raise BackupInvalid(f"{reader.path}: its trailer does not match its last event")
-
-
-def _at(reader: Reader, row: Row) -> str:
-    return f"{reader.path}: record {reader.record} (seq {row[0]})"
