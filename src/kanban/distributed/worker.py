@@ -169,7 +169,12 @@ class StreamWorker(ReportsProgress):
                 events.append(streams.decode(fields))
         if events:
             self._highest = max(self._highest, max(e.seq for e in events))
-            self._advance(self.applier.apply(events))
+            before = self._watermark
+            after = self.applier.apply(events)
+            # Other workers' events may fill the gap too: then which streams moved is unknown.
+            passed = {e.seq: e.stream_id for e in events if before < e.seq <= after}
+            known = len(passed) == after - before
+            self._advance(after, frozenset(passed.values()) if known else None)
         if ids:
             # Only now: the read-model transaction has committed.
             self.redis.xack(key, self.group, *ids)

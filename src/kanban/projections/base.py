@@ -9,7 +9,7 @@ writes, so a crash never applies an event twice or skips one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -18,6 +18,7 @@ from kanban.store.base import ProgressCallback, StoredEvent
 
 if TYPE_CHECKING:
     from kanban.projections.bulk import Rebuild
+    from kanban.projections.progress import Listener
 
 #: A history row as stored: seq, board_id, version, type, data (JSON bytes), actor,
 #: recorded_at, summary, unit_id, undo_of, redo_of, card_id.
@@ -326,7 +327,7 @@ class ReadSide(Protocol):
 
     def wake(self, seq: int = 0) -> None: ...
 
-    def add_listener(self, listener: Callable[[int], None]) -> None: ...
+    def add_listener(self, listener: Listener) -> None: ...
 
     @property
     def watermark(self) -> int: ...

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-Listener = Callable[[int], None]
+Listener = Callable[[int, "frozenset[str] | None"], None]
+"""Called with the new watermark and the streams of the events it passed (None: unknown)."""
 
 
 class ReportsProgress:
@@ -24,18 +25,20 @@ class ReportsProgress:
         return self._watermark
 
     def add_listener(self, listener: Listener) -> None:
-        """Call `listener(seq)` (from the projecting thread) whenever the watermark moves."""
+        """Call `listener(seq, streams)` (from the projecting thread) whenever the
+        watermark moves: `streams` are those of the events it moved past, or None
+        when they are not known (a rebuild, another worker's progress)."""
         self._listeners.append(listener)
 
     def wait_for(self, seq: int, timeout: float) -> bool:
         with self._applied:
             return self._applied.wait_for(lambda: self._watermark >= seq, timeout)
 
-    def _advance(self, seq: int) -> None:
+    def _advance(self, seq: int, streams: frozenset[str] | None = None) -> None:
         if seq == self._watermark:
             return
         with self._applied:
             self._watermark = seq
             self._applied.notify_all()
         for listener in self._listeners:
-            listener(seq)
+            listener(seq, streams)

@@ -138,7 +138,9 @@ class Projector(ReportsProgress):
                     projection.apply(tx, mine)
                 checkpoints[projection.name] = max(seen, last)
             tx.set_checkpoints(checkpoints)
-        self._advance(last)
+        # From a watermark at `low`, the streams that moved are exactly these events'.
+        known = self._watermark >= low
+        self._advance(last, frozenset(e.stream_id for e in events) if known else None)
         return len(events)
 
     def _empty(self) -> bool:

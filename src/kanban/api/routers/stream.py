@@ -65,7 +65,9 @@ async def _events(
         seen = watermark.seq
         # A revocation or a removal is an event too, so it wakes this loop: the
         # stream ends as soon as the credentials or the membership are gone.
-        if not await run_in_threadpool(_still_allowed, rt, board_id, who):
+        # (Two indexed reads of the local read model, as every request's own
+        # authentication does on the loop: a thread hop would cost more.)
+        if not _still_allowed(rt, board_id, who):
             yield b"event: revoked\ndata: {}\n\n"
             return
         items = read.history_after(board_id, after, PAGE)
@@ -79,7 +81,7 @@ async def _events(
             after = item["seq"]
         if len(items) == PAGE:
             continue
-        if not await watermark.wait_beyond(seen, rt.kanban.settings.heartbeat):
+        if not await watermark.wait_for_board(board_id, seen, rt.kanban.settings.heartbeat):
             yield b": heartbeat\n\n"
 
 
