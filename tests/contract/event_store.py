@@ -181,6 +181,30 @@ class EventStoreContract:
         assert store.stream_version("b") == 0
         assert store.verify().ok
 
+    def test_a_failed_unit_alone_leaves_its_batch_nothing_to_commit(
+        self, store: EventStore
+    ) -> None:
+        store.append("a", 0, [new_event()], meta())
+
+        def failing_unit() -> None:
+            with batch.unit(alone=True):
+                batch.append("a", 1, [new_event()], meta())
+                batch.save_snapshot(Snapshot("a", 2, 1, b"state"))
+                raise Boom
+
+        with store.batch() as batch, pytest.raises(Boom):
+            failing_unit()
+        assert (store.head_seq(), store.stream_version("a")) == (1, 1)
+        assert store.load_snapshot("a") is None
+        [event] = store.append("a", 1, [new_event()], meta())
+        assert (event.seq, event.version) == (2, 2)
+        assert store.verify().ok
+
+    def test_a_unit_alone_commits_with_its_batch(self, store: EventStore) -> None:
+        with store.batch() as batch, batch.unit(alone=True):
+            batch.append("a", 0, [new_event(), new_event()], meta())
+        assert [(e.seq, e.version) for e in store.read_stream("a")] == [(1, 1), (2, 2)]
+
     def test_failed_batch_commits_nothing(self, store: EventStore) -> None:
         def failing_batch() -> None:
             with store.batch() as batch:

@@ -257,6 +257,21 @@ def test_a_long_held_lock_becomes_a_storage_error(path: Path) -> None:
         assert store.head_seq() == 1
 
 
+def test_a_unit_alone_is_its_batch_only_unit(store: SQLiteEventStore) -> None:
+    # Without a savepoint, a failed unit alone can only take the whole batch with it.
+    with store.batch() as batch:
+        with batch.unit():
+            batch.append("a", 0, [new_event()], meta())
+        with pytest.raises(RuntimeError, match="first"), batch.unit(alone=True):
+            pass
+    with store.batch() as batch:
+        with pytest.raises(ValueError, match="boom"), batch.unit(alone=True):
+            raise ValueError("boom")
+        with pytest.raises(RuntimeError, match="roll back"), batch.unit():
+            pass
+    assert store.head_seq() == 1
+
+
 def test_closed_store_refuses_work(path: Path) -> None:
     store = SQLiteEventStore.open(path)
     store.close()

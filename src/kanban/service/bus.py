@@ -172,8 +172,9 @@ class CommandBus:
         touched: set[str] = set()
         try:
             with self.store.batch() as batch:
+                alone = len(jobs) == 1  # then a failure rolls the batch back: no savepoint
                 for job in jobs:
-                    outcomes.append(self._handle(batch, job, touched))
+                    outcomes.append(self._handle(batch, job, touched, alone))
         except Exception as exc:  # the commit (or BEGIN) failed: nothing is durable
             for board_id in touched:
                 self.boards.evict(board_id)
@@ -186,10 +187,12 @@ class CommandBus:
         if appended and self.on_commit is not None:
             self.on_commit(max(appended))
 
-    def _handle(self, batch: Batch, job: _Job, touched: set[str]) -> CommandResult | BaseException:
+    def _handle(
+        self, batch: Batch, job: _Job, touched: set[str], alone: bool
+    ) -> CommandResult | BaseException:
         uow = UnitOfWork(batch, self.boards, job.ctx, job.command)
         try:
-            with batch.unit():
+            with batch.unit(alone=alone):
                 result = uow.replayed() or HANDLERS[type(job.command)](job.command, uow)
         except Exception as exc:
             if uow.dirty:

@@ -94,8 +94,13 @@ class Batch(ABC):
     """
 
     @abstractmethod
-    def unit(self) -> AbstractContextManager[None]:
-        """A savepoint: all appends inside it, or none when it raises."""
+    def unit(self, alone: bool = False) -> AbstractContextManager[None]:
+        """A savepoint: all appends inside it, or none when it raises.
+
+        `alone`: the batch's first and only unit, which an implementation may run
+        without a savepoint; when it raises, the whole batch rolls back instead of
+        committing (no later unit may start in it).
+        """
 
     @abstractmethod
     def stream_version(self, stream_id: str) -> int:
@@ -192,7 +197,7 @@ class EventStore(EventFeed):
         metadata: Mapping[str, Any],
     ) -> list[StoredEvent]:
         """Append in a transaction of its own; durable when this returns."""
-        with self.batch() as batch, batch.unit():
+        with self.batch() as batch, batch.unit(alone=True):
             return batch.append(stream_id, expected_version, events, metadata)
 
     def iter_all(self, after_seq: int = 0, page: int = 1000) -> Iterator[StoredEvent]:

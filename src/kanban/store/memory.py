@@ -251,7 +251,8 @@ class _MemoryBatch(Batch):
             raise RuntimeError("this batch has already committed or rolled back")
 
     @contextmanager
-    def unit(self) -> Iterator[None]:
+    def unit(self, alone: bool = False) -> Iterator[None]:
+        # Undoing a unit costs nothing here: alone or not, the same marks.
         self._check()
         mark = (len(self.rows), len(self.snapshots), self._tail)
         try:

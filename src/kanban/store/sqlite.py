@@ -310,6 +310,11 @@ class SQLiteEventStore(EventStore):
                             conn.execute("ROLLBACK")
                     raise
                 batch.closed = True
+                if batch.doomed:
+                    if conn.in_transaction:  # an I/O error may have ended it already
+                        with self._errors("rolling back"):
+                            conn.execute("ROLLBACK")
+                    return
                 with self._errors("committing"):
                     try:
                         conn.execute("COMMIT")
@@ -481,6 +486,8 @@ class _SQLiteBatch(Batch):
         self._conn = conn
         self._units = 0
         self.closed = False
+        #: Its unit alone raised: the batch must roll back, not commit.
+        self.doomed = False
         #: Stream versions read or written in this batch.
         self._versions: dict[str, int] = {}
         # Re-read inside the lock: another process may have appended since.
@@ -501,8 +508,17 @@ class _SQLiteBatch(Batch):
             raise RuntimeError("this batch has already committed or rolled back")
 
     @contextmanager
-    def unit(self) -> Iterator[None]:
+    def unit(self, alone: bool = False) -> Iterator[None]:
         self._check()
+        if self.doomed:
+            raise RuntimeError("this batch's unit alone failed: it can only roll back")
+        if alone:
+            if self._units:
+                raise RuntimeError("a unit alone must be its batch's first")
+            self._units += 1
+            with self._dooming():
+                yield
+            return
         self._units += 1
         name = f"unit{self._units}"
         tail = self._tail
@@ -521,6 +537,19 @@ class _SQLiteBatch(Batch):
             raise
         with self._store._errors("releasing a savepoint"):
             self._conn.execute(f"RELEASE {name}")
+
+    @contextmanager
+    def _dooming(self) -> Iterator[None]:
+        """A unit without a savepoint (two statements fewer per command written
+        alone): if it raises, the batch rolls back instead of committing."""
+        tail = self._tail
+        try:
+            yield
+        except BaseException:
+            self._tail = tail
+            self._versions.clear()
+            self.doomed = True
+            raise
 
     def stream_version(self, stream_id: str) -> int:
         self._check()
