@@ -232,7 +232,13 @@ QUERIES = [
     "/api/v1/boards/{board}",
     "/api/v1/boards/{board}/history",
     "/api/v1/boards/{board}/cards/{card}",
+    "/api/v1/boards/{board}/members",
+    "/api/v1/boards/{board}/events",
     "/api/v1/search",
+    "/api/v1/users",
+    "/api/v1/users/me",
+    "/api/v1/users/admin",
+    "/api/v1/users/admin/tokens",
 ]
 
 
@@ -256,7 +262,9 @@ def test_a_read_model_that_lags_past_the_timeout_is_503_with_retry_after(
     kanban.projector.stop()
     kanban.settings.min_seq_timeout = 0.05
     seq = api.ok("PATCH", f"{BOARDS}/{board.id}", json={"title": "Unseen"})["seq"]
-    for url in (BOARDS, f"{BOARDS}/{board.id}", f"{BOARDS}/{board.id}/history"):
+    # Each query the web app makes of a board it just changed (or created) waits.
+    paths = ("", "/history", "/members", "/events")
+    for url in (BOARDS, *(f"{BOARDS}/{board.id}{path}" for path in paths)):
         response = client.get(url, params={"min_seq": seq})
         assert_problem(response, 503, "not-yet-projected")
         assert response.headers["retry-after"] == "1"

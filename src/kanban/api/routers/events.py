@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Query, Response
 
 from kanban.api import schemas
-from kanban.api.deps import Admin, RuntimeDep, Viewer
+from kanban.api.deps import Admin, MinSeq, RuntimeDep, Viewer
 from kanban.api.problems import responses
 from kanban.feed.wire import to_wire
 from kanban.store.base import StoredEvent
@@ -31,7 +31,10 @@ async def events(
 
 
 @router.get(
-    "/boards/{board_id}/events", response_model=schemas.FeedPublic, responses=responses(404)
+    "/boards/{board_id}/events",
+    response_model=schemas.FeedPublic,
+    dependencies=[MinSeq],
+    responses=responses(404),
 )
 async def board_events(
     board_id: str,

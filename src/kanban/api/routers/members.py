@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from kanban.api import access_schemas as s
 from kanban.api import schemas
-from kanban.api.deps import Ctx, RuntimeDep, Viewer, dispatch, settled
+from kanban.api.deps import Ctx, MinSeq, RuntimeDep, Viewer, dispatch, settled
 from kanban.api.problems import responses
 from kanban.domain import commands as cmd
 
@@ -18,7 +18,7 @@ router = APIRouter(
 COMMAND = responses(403, 409, 412, 413, 503)
 
 
-@router.get("", response_model=s.MemberListPublic)
+@router.get("", response_model=s.MemberListPublic, dependencies=[MinSeq], responses=responses(503))
 async def list_members(board_id: str, rt: RuntimeDep, who: Viewer) -> s.MemberListPublic:
     """Who may see or change the board, owners first."""
     return s.MemberListPublic(members=rt.kanban.read.members(board_id))

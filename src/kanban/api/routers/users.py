@@ -7,7 +7,16 @@ from fastapi.concurrency import run_in_threadpool
 
 from kanban.api import access_schemas as s
 from kanban.api.auth import Principal
-from kanban.api.deps import AccountCtx, Actor, Admin, Runtime, RuntimeDep, dispatch, settled
+from kanban.api.deps import (
+    AccountCtx,
+    Actor,
+    Admin,
+    MinSeq,
+    Runtime,
+    RuntimeDep,
+    dispatch,
+    settled,
+)
 from kanban.api.problems import responses
 from kanban.domain import commands as cmd
 from kanban.domain.errors import Forbidden, TokenShownOnce, UserNotFound, ValidationFailed
@@ -48,18 +57,23 @@ async def create_user(
     return s.UserCreated(**user_public(found_user(rt, user_id)).model_dump(), token=token.plain)
 
 
-@router.get("", response_model=s.UserListPublic)
+@router.get("", response_model=s.UserListPublic, dependencies=[MinSeq], responses=responses(503))
 async def list_users(rt: RuntimeDep, who: Actor) -> s.UserListPublic:
     """Everyone who can sign in (what an owner picks members from)."""
     return s.UserListPublic(users=[user_public(u) for u in rt.kanban.read.users()])
 
 
-@router.get("/me", response_model=s.UserPublic)
+@router.get("/me", response_model=s.UserPublic, dependencies=[MinSeq], responses=responses(503))
 async def me(rt: RuntimeDep, who: Actor) -> s.UserPublic:
     return user_public(found_user(rt, who.user_id))
 
 
-@router.get("/{user_id}", response_model=s.UserPublic, responses=responses(404))
+@router.get(
+    "/{user_id}",
+    response_model=s.UserPublic,
+    dependencies=[MinSeq],
+    responses=responses(404, 503),
+)
 async def get_user(user_id: str, rt: RuntimeDep, who: Actor) -> s.UserPublic:
     return user_public(found_user(rt, user_id))
 
@@ -114,7 +128,12 @@ async def create_token(
     )
 
 
-@router.get("/{user_id}/tokens", response_model=s.TokenListPublic, responses=responses(403, 404))
+@router.get(
+    "/{user_id}/tokens",
+    response_model=s.TokenListPublic,
+    dependencies=[MinSeq],
+    responses=responses(403, 404, 503),
+)
 async def list_tokens(user_id: str, rt: RuntimeDep, who: Actor) -> s.TokenListPublic:
     """A user's API tokens and web sessions (never their secrets), revoked ones too."""
     _self_or_admin(who, user_id)
