@@ -512,44 +512,32 @@ class _SQLiteBatch(Batch):
         self._check()
         if self.doomed:
             raise RuntimeError("this batch's unit alone failed: it can only roll back")
-        if alone:
-            if self._units:
-                raise RuntimeError("a unit alone must be its batch's first")
-            self._units += 1
-            with self._dooming():
-                yield
-            return
+        if alone and self._units:
+            raise RuntimeError("a unit alone must be its batch's first")
         self._units += 1
-        name = f"unit{self._units}"
+        # Alone, no savepoint (two statements fewer per command written alone):
+        # if it raises, the whole batch rolls back instead of committing.
+        name = None if alone else f"unit{self._units}"
         tail = self._tail
-        with self._store._errors("opening a savepoint"):
-            self._conn.execute(f"SAVEPOINT {name}")
+        if name is not None:
+            with self._store._errors("opening a savepoint"):
+                self._conn.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
             self._tail = tail
             self._versions.clear()  # what the unit appended is gone
+            if name is None:
+                self.doomed = True
             # Some errors (disk full, I/O) end the whole transaction, savepoints too.
-            if self._conn.in_transaction:
+            elif self._conn.in_transaction:
                 with self._store._errors("rolling back a savepoint"):
                     self._conn.execute(f"ROLLBACK TO {name}")
                     self._conn.execute(f"RELEASE {name}")
             raise
-        with self._store._errors("releasing a savepoint"):
-            self._conn.execute(f"RELEASE {name}")
-
-    @contextmanager
-    def _dooming(self) -> Iterator[None]:
-        """A unit without a savepoint (two statements fewer per command written
-        alone): if it raises, the batch rolls back instead of committing."""
-        tail = self._tail
-        try:
-            yield
-        except BaseException:
-            self._tail = tail
-            self._versions.clear()
-            self.doomed = True
-            raise
+        if name is not None:
+            with self._store._errors("releasing a savepoint"):
+                self._conn.execute(f"RELEASE {name}")
 
     def stream_version(self, stream_id: str) -> int:
         self._check()
