@@ -50,7 +50,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,7 @@ from bench.report import Bench, Result, print_results
 from kanban.bootstrap import Kanban, bootstrap
 from kanban.domain import commands as cmd
 from kanban.settings import Settings
-from kanban.store.migrations import migration_files, split_statements
+from kanban.store.migrations import apply_migrations
 from kanban.store.sqlite import SQL_INSERT
 
 SECTION = "6 peer"
@@ -287,53 +287,51 @@ def bare_commits(db: Path, n: int) -> float:
     Not a baseline of this section, but what one durable commit costs on this disk
     right now; one-at-a-time rates of both systems are bounded by it.
     """
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
-    start = time.perf_counter()
-    for i in range(n):
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO t (body) VALUES (?)", (f'{{"card": {i}}}',))
-        conn.execute("COMMIT")
-    rate = n / (time.perf_counter() - start)
-    conn.close()
-    return rate
+
+    def create(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+
+    rows = ((f'{{"card": {i}}}',) for i in range(n))
+    return _durable_commits(db, create, "INSERT INTO t (body) VALUES (?)", rows)
 
 
 def schema_commits(db: Path, n: int) -> float:
-    """Plain sqlite3 into Kanban's own event table, one row per transaction, WAL +
-    synchronous=FULL: commits/s.
+    """`bare_commits`, but of a row as Kanban stores it (two UUIDs, a hash, its
+    metadata) into the event table and indexes the log keeps (its own migrations).
 
-    The same durable commit as `bare_commits`, but of a row as Kanban stores it (two
-    UUIDs, a hash, its metadata) into the table and indexes the log keeps: what one
-    command at a time would cost with no Python at all, so the ceiling of Kanban's
-    one-at-a-time rate, and of its ratio to the peer, on this disk right now.
+    What one command at a time would cost with no Python around it, so the ceiling
+    of Kanban's one-at-a-time rate, and of its ratio to the peer, on this disk now.
     """
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    for migration in migration_files():
-        for statement in split_statements(migration.read_text()):
-            conn.execute(statement)
     streams = [str(uuid.uuid4()) for _ in range(BOARDS)]
     data = '{"card_id":"card1","column_id":"col2","position":0}'
-    start = time.perf_counter()
-    for i in range(n):
-        meta = (
-            f'{{"actor":"admin","command":"MoveCard","command_hash":"{"0" * 64}",'
-            f'"command_id":"{uuid.uuid4()}"}}'
-        )
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute(
-            SQL_INSERT,
-            (i + 1, streams[i % BOARDS], i // BOARDS + 1, str(uuid.uuid4()), "CardMoved", 1,
-             data, meta, "2026-01-01T00:00:00.000000Z", f"{i:064x}"),
-        )  # fmt: skip
-        conn.execute("COMMIT")
-    rate = n / (time.perf_counter() - start)
-    conn.close()
-    return rate
+    meta = '{{"actor":"admin","command":"MoveCard","command_hash":"{}","command_id":"{}"}}'
+    rows = (
+        (i + 1, streams[i % BOARDS], i // BOARDS + 1, str(uuid.uuid4()), "CardMoved", 1,
+         data, meta.format("0" * 64, uuid.uuid4()), "2026-01-01T00:00:00.000000Z", f"{i:064x}")
+        for i in range(n)
+    )  # fmt: skip
+    return _durable_commits(db, apply_migrations, SQL_INSERT, rows)
+
+
+def _durable_commits(
+    db: Path, create: Callable[[sqlite3.Connection], object], insert: str, rows: Iterable[Any]
+) -> float:
+    """Commits/s of `rows`, one INSERT per transaction, WAL + synchronous=FULL."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        create(conn)
+        count = 0
+        start = time.perf_counter()
+        for row in rows:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(insert, row)
+            conn.execute("COMMIT")
+            count += 1
+        return count / (time.perf_counter() - start)
+    finally:
+        conn.close()
 
 
 # --- the section ----------------------------------------------------------------------
