@@ -70,3 +70,29 @@ def test_write_docs_replaces_only_the_marked_block(tmp_path: Path) -> None:
     assert "old table" not in text
     assert text.startswith("# Benchmarks\n\nintro\n\n")
     assert text.endswith(f"{END}\n\n## Earlier\n\nkept\n")
+
+
+def test_rebuild_stages_time_the_real_rebuild_and_leave_it_unpatched(tmp_path: Path) -> None:
+    """The stage timers wrap the product's own rebuild for one run, and only that run."""
+    import sqlite3
+
+    from bench.replay import build_log, rebuild_stages, stages_note
+
+    from kanban.projections import bulk
+    from kanban.service.codec import decode_row
+
+    head = build_log(tmp_path, 600, boards=3)
+    spent = rebuild_stages(tmp_path)
+
+    assert bulk.decode_row is decode_row
+    for stage in ("read the log", "decode rows", "boards: feed", "history: feed", "history: write"):
+        assert spent[stage] > 0, stage
+    with sqlite3.connect(tmp_path / "read.db") as conn:
+        (boards,) = conn.execute("SELECT count(*) FROM boards").fetchone()
+        (history,) = conn.execute("SELECT count(*) FROM history").fetchone()
+    conn.close()
+    assert boards == 3
+    assert 0 < history <= head
+    note = stages_note(spent, head)
+    assert note.startswith("µs per event, timed apart")
+    assert "decode rows" in note
