@@ -13,6 +13,7 @@ admin token, a board created and read back, and a clean stop on SIGTERM.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -84,6 +85,12 @@ def test_scripts_run_installs_without_extras_and_serves(fresh_checkout: Path) ->
         page = httpx.get(f"{url}/", timeout=5)
         assert page.status_code == 200
         assert page.headers["content-type"].startswith("text/html")
+        # The page's own assets, and each module the app imports, ship in the wheel.
+        assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)
+        assert "/static/app.js" in assets
+        modules = [path.name for path in (ROOT / "src/kanban/api/web").glob("*.js")]
+        for asset in {*assets, *(f"/static/{name}" for name in modules)}:
+            assert httpx.get(f"{url}{asset}", timeout=5).status_code == 200, asset
 
         token = (data_dir / "admin-token").read_text().strip()
         headers = {"Authorization": f"Bearer {token}"}
