@@ -2,6 +2,7 @@
 
 Run alone: .venv/bin/python -m bench.replay [--quick] [--events N] [--json FILE]
 Profile one step: .venv/bin/python -m bench.replay --profile rebuild --events 200000
+A rebuild's time by stage: .venv/bin/python -m bench.replay --stages [--events N]
 
 One log, built once, measured several ways in the same run:
   * the ceiling: every row read in seq order from events.db with plain
