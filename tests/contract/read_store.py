@@ -6,12 +6,21 @@ A test module subclasses `ReadStoreContract` (as `Test...`) and provides a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
 import pytest
 
-from kanban.projections.base import BoardRow, HistoryRow, ReadStore
+from kanban.projections.base import (
+    BoardRow,
+    HistoryRow,
+    ReadStore,
+    ReadTransaction,
+    TokenRow,
+    UserRow,
+)
 
 
 class Boom(Exception):
@@ -82,6 +91,27 @@ def history_row(seq: int, board_id: str = "b", card_id: str | None = None, **kw:
         **kw,
     }
     return HistoryRow(seq, board_id, **fields)
+
+
+ROB = UserRow("rob", "rob", "Rob", False, None, "2026-01-01T00:00:00.000000Z")
+ROB_TOKEN = TokenRow("t1", "rob", "0" * 64, "api", "laptop", ROB.created_at, None, None)
+
+#: Each a committed change that may or may not touch who may do what.
+ACCESS_CHANGES: dict[str, Callable[[ReadTransaction], object]] = {
+    "put_user": lambda tx: tx.put_user(UserRow("ann", "ann", "Ann", False, None, "")),
+    "update_user": lambda tx: tx.update_user("rob", "Robert", None),
+    "set_password": lambda tx: tx.set_password("rob", "argon2-hash"),
+    "put_token": lambda tx: tx.put_token(replace(ROB_TOKEN, token_id="t2")),
+    "revoke_token": lambda tx: tx.revoke_token("t1", "2026-01-02T00:00:00.000000Z"),
+    "put_member": lambda tx: tx.put_member("b", "ann", "editor"),
+    "change_role": lambda tx: tx.put_member("b", "rob", "owner"),
+    "delete_member": lambda tx: tx.delete_member("b", "rob"),
+    "clear_access": lambda tx: tx.clear("access"),
+    "put_board": lambda tx: tx.put_board(board_row(), frame()),
+    "add_history": lambda tx: tx.add_history([history_row(1)]),
+    "set_checkpoint": lambda tx: tx.set_checkpoint("boards", 7),
+    "nothing": lambda tx: None,
+}
 
 
 class ReadStoreContract:
@@ -335,12 +365,35 @@ class ReadStoreContract:
         assert read_store.search("kept", 10) == []
         assert [i["undone"] for i in read_store.history("b", 10)] == [False]
 
-    def test_the_access_generation_moves_with_every_commit_and_only_then(
-        self, read_store: ReadStore
+    @pytest.mark.parametrize(
+        ("change", "moves"),
+        [
+            ("put_user", True),
+            ("update_user", True),
+            ("set_password", True),
+            ("put_token", True),
+            ("revoke_token", True),
+            ("put_member", True),
+            ("change_role", True),
+            ("delete_member", True),
+            ("clear_access", True),
+            ("put_board", False),
+            ("add_history", False),
+            ("set_checkpoint", False),
+            ("nothing", False),
+        ],
+    )
+    def test_the_access_generation_moves_with_access_changes_and_only_them(
+        self, read_store: ReadStore, change: str, moves: bool
     ) -> None:
+        with read_store.transaction() as tx:  # something for each change to change
+            tx.put_user(ROB)
+            tx.put_token(ROB_TOKEN)
+            tx.put_member("b", "rob", "viewer")
         before = read_store.access_generation()
-        assert read_store.user("admin") is not None
+        assert read_store.user("rob") is not None
+        assert read_store.role("b", "rob") == "viewer"
         assert read_store.access_generation() == before  # reading changes nothing
         with read_store.transaction() as tx:
-            tx.put_member("b", "u", "viewer")
-        assert read_store.access_generation() != before
+            ACCESS_CHANGES[change](tx)
+        assert (read_store.access_generation() != before) is moves

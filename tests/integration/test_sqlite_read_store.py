@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -35,6 +35,35 @@ class TestSQLiteReadStore(ReadStoreContract):
             reader.join()
         read()
         assert seen == [1, 2, 2]
+
+    def test_the_access_generation_sees_another_connections_changes_on_every_thread(
+        self, read_store: SQLiteReadStore
+    ) -> None:
+        """A revocation by `kanban users` (another process) reaches a server's cached answers."""
+        other = SQLiteReadStore(read_store.path)
+        try:
+            start = read_store.access_generation()
+
+            def on_a_thread() -> Hashable:
+                result: list[Hashable] = []
+                reader = threading.Thread(
+                    target=lambda: result.append(read_store.access_generation())
+                )
+                reader.start()
+                reader.join()
+                return result[0]
+
+            with other.transaction() as tx:
+                tx.put_board(board_row(), frame())
+            assert read_store.access_generation() == start
+            assert on_a_thread() == start
+            with other.transaction() as tx:
+                tx.put_member("b", "rob", "viewer")
+            moved = read_store.access_generation()
+            assert moved != start
+            assert on_a_thread() == moved
+        finally:
+            other.close()
 
     def test_rows_outlive_the_process(self, tmp_path: Path) -> None:
         first = SQLiteReadStore(tmp_path / "read.db")

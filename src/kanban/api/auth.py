@@ -84,10 +84,10 @@ CACHE_SIZE = 10_000
 class Authenticator:
     """Turns a presented token into a Principal, or refuses it; says who holds which role.
 
-    Answers are cached for one generation of the read database: any commit to
-    it (a revocation or a removal too, from any process) moves the generation
-    on, so no cached answer outlives a change. Busy writers make the cache miss
-    more often; a board watched by many is where it pays.
+    Answers are cached for one generation of access: any change to users,
+    tokens or members (a revocation or a removal too, from any process) moves
+    it on, so no cached answer outlives a change, while the boards' own writes
+    leave it: a board watched by many while others work on it is where it pays.
     """
 
     def __init__(

@@ -125,8 +125,8 @@ class AccessReads(ABC):
         """A value that changes whenever users, tokens or members may have changed.
 
         An answer cached under one value is still true while the value holds;
-        the value moves on with any commit to the read database (by this
-        process or another: a command-line revocation included).
+        the value moves on with any committed change to those (by this process
+        or another: a command-line revocation included), and with nothing else.
         """
 
     @abstractmethod

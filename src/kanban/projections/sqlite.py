@@ -36,7 +36,7 @@ from kanban.projections.sqlite_access import (
 )
 from kanban.store.sqlite import WAL_SIZE_LIMIT, Checkpointer, private_file
 
-READ_SCHEMA = 5
+READ_SCHEMA = 6
 #: Boards whose card fragments a reader keeps between views.
 FRAGMENT_BOARDS = 256
 
@@ -173,14 +173,20 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         return conn
 
     def access_generation(self) -> Hashable:
-        # data_version moves whenever another connection (of this process or
-        # another) commits: cheap to ask, and never misses a foreign change.
+        # The counter the access tables' triggers move, read again only when
+        # data_version says another connection (of this process or another)
+        # committed since this thread last read it: a pragma, most of the time.
         conn = self._reader()
         try:
             (version,) = conn.execute("PRAGMA data_version").fetchone()
+            seen: tuple[int, int] | None = getattr(self._local, "access", None)
+            if seen is not None and seen[0] == version:
+                return seen[1]
+            (generation,) = conn.execute("SELECT n FROM access_generation").fetchone()
         except sqlite3.Error as exc:
             raise StorageError(f"reading the read database failed: {exc}") from exc
-        return (id(conn), version)
+        self._local.access = (version, generation)
+        return generation
 
     def _all(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:

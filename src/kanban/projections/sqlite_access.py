@@ -26,7 +26,17 @@ CREATE TABLE members (
     PRIMARY KEY (board_id, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX members_user ON members (user_id, board_id);
+-- Moves with every change to who may do what, and with nothing else: sign-in and
+-- role answers cached under it stay true while it holds, however busy the boards.
+CREATE TABLE access_generation (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT INTO access_generation (id, n) VALUES (1, 0);
+""" + "".join(
+    f"""CREATE TRIGGER {table}_{change.lower()} AFTER {change} ON {table}
+BEGIN UPDATE access_generation SET n = n + 1; END;
 """
+    for table in ("users", "tokens", "members")
+    for change in ("INSERT", "UPDATE", "DELETE")
+)
 ACCESS_TABLES = ("users", "tokens", "members")
 #: The built-in admin exists before any event names it.
 BUILT_IN_ADMIN = UserRow(ADMIN_ID, "admin", "Administrator", True, None, "")
