@@ -186,7 +186,7 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         except sqlite3.Error as exc:
             raise StorageError(f"reading the read database failed: {exc}") from exc
         self._local.access = (version, generation)
-        return generation
+        return int(generation)
 
     def _all(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
