@@ -15,8 +15,11 @@ API, as the admin, without a round trip each.
    row each into SQLite WAL synchronous=FULL).
 2. board query: GET of a board of 10 columns x 50 cards at 32 connections
    against the bare app answering the same bytes from memory; the 304 path
-   (If-None-Match); a board of 5,000 cards at 1 connection (median latency),
-   cached and right after a change (when the view must be rendered again).
+   (If-None-Match); the same GET by 50 viewers in turn, each with a token of
+   their own, while another board takes edits, beside it with none (each edit
+   is a commit to read.db, which must not cost every viewer a sign-in); a
+   board of 5,000 cards at 1 connection (median latency), cached and right
+   after a change (when the view must be rendered again).
 3. projection lag: the mix of 1 at a fixed rate while an SSE client follows the
    10 boards' streams; lag = arrival (wall clock) - the event's recorded_at
    (the server's wall clock, same machine), embedded and with Redis.
@@ -346,10 +349,13 @@ def get(
     connections: int,
     seconds: int,
     if_none_match: str | None = None,
+    tokens: list[str] | None = None,
 ) -> wrk.WrkResult:
     config: dict[str, Any] = {"token": token, "path": path}
     if if_none_match:
         config["if_none_match"] = if_none_match
+    if tokens:
+        config["tokens"] = tokens
     return wrk.run(
         url,
         "get",
@@ -394,6 +400,49 @@ def changed_then_get(client: httpx.Client, spec: BoardSpec, samples: int) -> Aft
         if response.headers["etag"] != f'"{done["version"]}"':
             raise RuntimeError("the GET after a change did not answer the new version")
     return AfterChange(gets, visible, server())
+
+
+#: Section 2's reads under writes: this many viewers, each request under the next's
+#: token, while another board takes this many edits a second.
+READERS, READ_WRITES_PER_S = 50, 100.0
+
+
+def reader_tokens(client: httpx.Client, board_id: str, count: int) -> list[str]:
+    """API tokens of `count` new users, each a viewer of `board_id` (the admin adds them)."""
+    tokens = []
+    for _ in range(count):
+        user = ok(client.post("/api/v1/users", json={"name": f"reader-{tag()}"}))
+        ok(client.post(f"/api/v1/boards/{board_id}/members",
+                       json={"user_id": user["user_id"], "role": "viewer"}))  # fmt: skip
+        tokens.append(user["token"])
+    return tokens
+
+
+class Editing:
+    """A thread editing one card's title at a fixed rate until stopped; counts the edits."""
+
+    def __init__(self, client: httpx.Client, spec: BoardSpec, rate: float) -> None:
+        self.path = f"/api/v1/boards/{spec.id}/cards/{spec.cards[0][0]}"
+        self.client, self.rate, self.edits = client, rate, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.started = time.perf_counter()
+        self._thread.start()
+
+    def _run(self) -> None:
+        due = time.perf_counter()
+        while not self._stop.is_set():
+            ok(self.client.patch(self.path, json={"title": f"Edited {tag()}"}))
+            self.edits += 1
+            due += 1 / self.rate
+            self._stop.wait(max(0.0, due - time.perf_counter()))
+
+    def stop(self) -> float:
+        """Stop; the edits a second it achieved."""
+        self._stop.set()
+        self._thread.join()
+        self.client.close()
+        return self.edits / (time.perf_counter() - self.started)
 
 
 def board_query(bench: Bench) -> list[Result]:
@@ -444,6 +493,24 @@ def board_query(bench: Bench) -> list[Result]:
             k, b = both(query, CONNECTIONS, t.saturation, etags)
             runs[kind]["kanban"].append(k)
             runs[kind]["bare"].append(b)
+    # A board read by many while others work elsewhere: each edit is a projector commit
+    # to read.db, which must not cost every reader its cached sign-in and role.
+    readers = reader_tokens(st.client, st.query.id, READERS)
+    quiet: list[wrk.WrkResult] = []
+    busy: list[wrk.WrkResult] = []
+    achieved: list[float] = []
+    for _ in range(t.rounds):
+        say(f"GET {query} by {READERS} viewers in turn, {CONNECTIONS} connections, "
+            f"{t.saturation} s, quiet, then while another board takes "
+            f"{READ_WRITES_PER_S:.0f} edits/s")  # fmt: skip
+        quiet.append(get(bench, st.kanban.url, st.token, query, connections=CONNECTIONS,
+                         seconds=t.saturation, tokens=readers))  # fmt: skip
+        editing = Editing(st.kanban.client(), st.mixes[-1][0], READ_WRITES_PER_S)
+        try:
+            busy.append(get(bench, st.kanban.url, st.token, query, connections=CONNECTIONS,
+                            seconds=t.saturation, tokens=readers))  # fmt: skip
+        finally:
+            achieved.append(editing.stop())
     one_k, one_b = both(big, 1, t.single, (None, None))
     say(f"change-then-GET of the 5,000-card board, {t.samples} samples")
     after = changed_then_get(st.client, st.big, t.samples)
@@ -465,6 +532,13 @@ def board_query(bench: Bench) -> list[Result]:
         Result(S2, f"GET board 10 columns x 50 cards ({kb:.0f} KiB), {CONNECTIONS} connections",
                get_k, "req/s", get_b, "bare app GET, same bytes from memory",
                target="ratio >= 0.9", met=get_k >= 0.9 * get_b, note=p50s("get")),
+        Result(S2, f"GET board 10x50 by {READERS} viewers (own tokens) while another board "
+                   f"takes {READ_WRITES_PER_S:.0f} edits/s",
+               rps(busy), "req/s", rps(quiet), "the same GETs, no edits",
+               note=f"{rounds(t)}, quiet and busy in turn; edits achieved "
+                    f"{', '.join(f'{a:.0f}' for a in achieved)}/s; runs "
+                    f"{', '.join(f'{r.rps:,.0f}' for r in busy)} busy, "
+                    f"{', '.join(f'{r.rps:,.0f}' for r in quiet)} quiet"),
         Result(S2, "GET board 10x50 with a matching If-None-Match (304)",
                rps(runs["304"]["kanban"]), "req/s", rps(runs["304"]["bare"]), "bare app 304",
                note=p50s("304")),
