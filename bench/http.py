@@ -424,6 +424,7 @@ class Editing:
     def __init__(self, client: httpx.Client, spec: BoardSpec, rate: float) -> None:
         self.path = f"/api/v1/boards/{spec.id}/cards/{spec.cards[0][0]}"
         self.client, self.rate, self.edits = client, rate, 0
+        self.error: Exception | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.started = time.perf_counter()
@@ -431,17 +432,22 @@ class Editing:
 
     def _run(self) -> None:
         due = time.perf_counter()
-        while not self._stop.is_set():
-            ok(self.client.patch(self.path, json={"title": f"Edited {tag()}"}))
-            self.edits += 1
-            due += 1 / self.rate
-            self._stop.wait(max(0.0, due - time.perf_counter()))
+        try:
+            while not self._stop.is_set():
+                ok(self.client.patch(self.path, json={"title": f"Edited {tag()}"}))
+                self.edits += 1
+                due += 1 / self.rate
+                self._stop.wait(max(0.0, due - time.perf_counter()))
+        except Exception as exc:  # raised again by stop(), in the section's thread
+            self.error = exc
 
     def stop(self) -> float:
-        """Stop; the edits a second it achieved."""
+        """Stop; the edits a second it achieved (a failed edit is raised here)."""
         self._stop.set()
         self._thread.join()
         self.client.close()
+        if self.error is not None:
+            raise RuntimeError(f"an edit beside the reads failed: {self.error}") from self.error
         return self.edits / (time.perf_counter() - self.started)
 
 
