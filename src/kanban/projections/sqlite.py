@@ -182,11 +182,11 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
             seen: tuple[int, int] | None = getattr(self._local, "access", None)
             if seen is not None and seen[0] == version:
                 return seen[1]
-            (generation,) = conn.execute("SELECT n FROM access_generation").fetchone()
+            generation = int(conn.execute("SELECT n FROM access_generation").fetchone()[0])
         except sqlite3.Error as exc:
             raise StorageError(f"reading the read database failed: {exc}") from exc
         self._local.access = (version, generation)
-        return int(generation)
+        return generation
 
     def _all(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
