@@ -117,6 +117,32 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
+@contextlib.contextmanager
+def running(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[TestClient]:
+    """An authorized client of an app of its own, for a module to share.
+
+    Starting an app (its log, read models and projector) costs more than most
+    tests: a module whose tests cannot disturb each other runs them all on one
+    (a `client` fixture of scope "module" that yields this), and each test makes
+    the boards and users it needs, under names of its own.
+    """
+    data_dir = tmp_path_factory.mktemp(name) / "data"
+    with TestClient(create_app(Settings(data_dir=data_dir, admin_token=TOKEN)), headers=AUTH) as c:
+        yield c
+
+
+def forget_cookies(client: TestClient) -> Iterator[None]:
+    """For an autouse fixture of a module sharing one client: a sign-in leaves a
+    session cookie in it, which would then authorize the next test's requests."""
+    yield
+    client.cookies.clear()
+
+
+def unique(prefix: str) -> str:
+    """A user name no other test of a shared app has taken."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
 def runtime(client: TestClient) -> Runtime:
     rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
     return rt

@@ -1,4 +1,8 @@
-"""Auth on every /api route, bad input, body limits, and the OpenAPI document."""
+"""Auth on every /api route, bad input, body limits, and the OpenAPI document.
+
+One app serves the whole module: each test makes what it changes, and the 401
+cases, which must write nothing, share one set of targets.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,9 @@ from .conftest import (
     TestClient,
     assert_problem,
     fill,
+    forget_cookies,
+    running,
+    unique,
     writes_nothing,
 )
 
@@ -41,8 +48,19 @@ def test_the_request_table_covers_every_api_route() -> None:
     assert sorted(REQUESTS) == API_ROUTES
 
 
-@pytest.fixture
-def targets(api: Api) -> Targets:
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One running app for the module (overrides the per-test client)."""
+    with running(tmp_path_factory, "errors-auth") as c:
+        yield c
+
+
+@pytest.fixture(autouse=True)
+def _no_cookies(client: TestClient) -> Iterator[None]:
+    yield from forget_cookies(client)
+
+
+def _targets(api: Api) -> Targets:
     """An admin's board: card 0 live, card 1 archived (to restore), one undone change (to
     redo); sam, a viewer on it (to remove, to make an editor, to address as a user) with
     a spare token (to revoke)."""
@@ -50,11 +68,23 @@ def targets(api: Api) -> Targets:
     api.ok("POST", f"/api/v1/boards/{board.id}/cards/{board.cards[1]}/archive")
     api.ok("PATCH", f"/api/v1/boards/{board.id}", json={"title": "Undone"})
     api.ok("POST", f"/api/v1/boards/{board.id}/undo")
-    sam = api.user("sam")
+    sam = api.user(unique("sam"))
     api.grant(board.id, sam, "viewer")
     spare = api.token(sam)["token_id"]
     api.get("/api/v1/boards")  # projected: the queries below see all of it
     return Targets(board, sam, spare, member=sam, grantee=sam)
+
+
+@pytest.fixture
+def targets(api: Api) -> Targets:
+    """Targets of this test's own, which its requests may change."""
+    return _targets(api)
+
+
+@pytest.fixture(scope="module")
+def untouched(client: TestClient) -> Targets:
+    """Targets shared by the requests that must write nothing (each test checks that)."""
+    return _targets(Api(client))
 
 
 @pytest.mark.parametrize("token", TOKENS.values(), ids=TOKENS.keys())
@@ -62,12 +92,12 @@ def targets(api: Api) -> Targets:
 def test_every_api_route_needs_the_token_and_writes_nothing_without_it(
     client: TestClient,
     anonymous: Anonymous,
-    targets: Targets,
+    untouched: Targets,
     method: str,
     path: str,
     token: str | None,
 ) -> None:
-    url, body = fill(method, path, targets)
+    url, body = fill(method, path, untouched)
     with writes_nothing(client):
         response = anonymous.request(method, url, authorization=token, json=body)
     assert_problem(response, 401, "unauthorized")

@@ -12,17 +12,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from kanban.api.app import create_app
-from kanban.settings import Settings
-
 from .conftest import (
     API_ROUTES,
-    AUTH,
     PASSWORD,
     TOKEN,
     Anonymous,
@@ -33,7 +28,9 @@ from .conftest import (
     User,
     assert_problem,
     fill,
+    forget_cookies,
     head,
+    running,
     writes_nothing,
 )
 
@@ -139,8 +136,7 @@ class Team:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One running app for the module (overrides the per-test client)."""
-    data_dir: Path = tmp_path_factory.mktemp("permissions") / "data"
-    with TestClient(create_app(Settings(data_dir=data_dir, admin_token=TOKEN)), headers=AUTH) as c:
+    with running(tmp_path_factory, "permissions") as c:
         yield c
 
 
@@ -160,9 +156,7 @@ def team(client: TestClient) -> Team:
 
 @pytest.fixture(autouse=True)
 def _no_cookies(client: TestClient) -> Iterator[None]:
-    """A sign-in leaves a session cookie in the shared client: forget it after each test."""
-    yield
-    client.cookies.clear()
+    yield from forget_cookies(client)
 
 
 @pytest.fixture
