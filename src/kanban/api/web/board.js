@@ -40,7 +40,11 @@ export class BoardPage {
     this.members = []; // [{ user_id, name, display_name, role }], owners first
     this.role = null; // ours: viewer, editor, owner, or null (an admin who is not a member)
     this.membersDialog = null;
-    this.history = new HistoryPanel(this);
+    this.history = new HistoryPanel({
+      path: this.path,
+      onTravel: (version) => this.travel(version),
+      onToggle: (open) => this.historyToggled(open),
+    });
     this.onKey = (event) => this.globalKey(event);
     this.onOnline = () => this.stream?.wake(); // back online: reconnect now, not after the backoff
     this.actions = {
@@ -140,11 +144,21 @@ export class BoardPage {
       return; // no longer ours to see: the stream says so (revoked)
     }
     this.render();
-    this.membersDialog?.render();
+    this.membersDialog?.show({ members: this.members, canOwn: this.canOwn });
   }
 
   openMembers() {
-    if (!this.membersDialog && this.board) this.membersDialog = new MembersDialog(this);
+    if (this.membersDialog || !this.board) return;
+    const dialog = new MembersDialog({
+      path: this.path,
+      me: session.user(),
+      title: () => this.board.title,
+      view: { members: this.members, canOwn: this.canOwn },
+      reload: () => this.loadMembers(),
+      onLeaving: (leaving) => { this.leaving = leaving; },
+      onClose: () => this.membersClosed(dialog),
+    });
+    this.membersDialog = dialog;
   }
 
   membersClosed(dialog) {
@@ -242,7 +256,7 @@ export class BoardPage {
     }
     this.host.replaceChildren(columns);
     this.restoreFocus(kept);
-    this.history.sync();
+    this.history.sync({ now: this.board.version, shown: board.version });
     if (this.card && !this.past) this.card.update(model.findCard(this.board, this.card.cardId)?.card);
   }
 
@@ -373,7 +387,14 @@ export class BoardPage {
   openCard(cardId) {
     const found = model.findCard(this.shown, cardId);
     if (!found || this.card) return;
-    this.card = new CardDialog(this, found.card, { readOnly: this.readOnly });
+    const dialog = new CardDialog(found.card, {
+      readOnly: this.readOnly,
+      path: this.path,
+      onSave: async (fields, onError) => Boolean(await this.saveCard(cardId, fields, onError)),
+      onArchive: async (archived, onError) => Boolean(await this.archiveCard(cardId, archived, onError)),
+      onClose: () => this.cardClosed(dialog),
+    });
+    this.card = dialog;
   }
 
   cardClosed(dialog) {
