@@ -50,7 +50,7 @@ function route() {
     page = new BoardPage(main, decodeURIComponent(board), user);
   } else if (location.hash === '#/tokens') {
     document.body.dataset.view = 'tokens';
-    page = new TokensPage(main);
+    page = new TokensPage(main, { user, onSignOut: (reason) => session.signOut(reason) });
   } else {
     document.body.dataset.view = 'boards';
     page = new BoardsPage(main);
