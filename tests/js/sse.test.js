@@ -40,6 +40,14 @@ test('CR, LF and CRLF all end lines; a CRLF split across two chunks is one line 
   assert.deepEqual(events.map((e) => e.data), ['a\nb', 'c', 'd']);
 });
 
+test('an empty chunk between a CR and its LF does not make them two line ends', () => {
+  const { p, events } = parser();
+  p.feed('data: a\r');
+  p.feed('');
+  p.feed('\ndata: b\n\n');
+  assert.deepEqual(events.map((e) => e.data), ['a\nb']);
+});
+
 test('comments (the server’s heartbeats) are ignored, even between fields', () => {
   const { p, events } = parser();
   p.feed(': heartbeat\n\n');

@@ -52,6 +52,8 @@ export function eventParser({ onEvent, onRetry = () => {} }) {
 
   return {
     feed(chunk) {
+      // An empty chunk says nothing, and must not forget a CR left pending.
+      if (!chunk) return;
       // A CRLF split across two chunks is one line end, not two.
       if (pendingCR && chunk.startsWith('\n')) chunk = chunk.slice(1);
       pendingCR = chunk.endsWith('\r');
