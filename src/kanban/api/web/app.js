@@ -1,25 +1,32 @@
+// @ts-check
 // Kanban's web UI: sign-in, then the board list (#/), a board (#/b/<id>) or
 // your tokens and sessions (#/tokens).
 // Plain ES modules served by the API itself: no build step, no CDN.
 
 import * as api from './api.js';
 import * as session from './session.js';
-import { h, clear, sentence } from './dom.js';
+import { h, clear, sentence, byId } from './dom.js';
 import { signInPage } from './signin.js';
 import { BoardsPage } from './boards.js';
 import { BoardPage } from './board.js';
 import { TokensPage } from './tokens.js';
 
-const main = document.getElementById('main');
-const account = document.getElementById('account');
-const who = document.getElementById('who');
-const signOutButton = document.getElementById('sign-out');
+/** @import { SessionInfo } from './session.js' */
+/** @typedef {{ mount(): Promise<void>, unmount(): void }} Page */
+
+const main = byId('main');
+const account = byId('account');
+const who = byId('who');
+const signOutButton = /** @type {HTMLButtonElement} */ (byId('sign-out'));
+/** @type {Page | null} */
 let page = null;
 
 function leave() {
   page?.unmount();
   page = null;
-  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
+  for (const dialog of document.querySelectorAll('dialog[open]')) {
+    if (dialog instanceof HTMLDialogElement) dialog.close();
+  }
 }
 
 function showAccount() {
@@ -32,17 +39,18 @@ function showAccount() {
 function route() {
   leave();
   showAccount();
-  if (!session.user()) {
+  const user = session.user();
+  if (!user) {
     signIn();
     return;
   }
-  const board = /^#\/b\/([^/?#]+)$/.exec(location.hash);
+  const board = /^#\/b\/([^/?#]+)$/.exec(location.hash)?.[1];
   if (board) {
     document.body.dataset.view = 'board';
-    page = new BoardPage(main, decodeURIComponent(board[1]));
+    page = new BoardPage(main, decodeURIComponent(board), user);
   } else if (location.hash === '#/tokens') {
     document.body.dataset.view = 'tokens';
-    page = new TokensPage(main);
+    page = new TokensPage(main, { user, onSignOut: (reason) => session.signOut(reason) });
   } else {
     document.body.dataset.view = 'boards';
     page = new BoardsPage(main);
@@ -58,12 +66,12 @@ function signIn(message = '') {
 async function start() {
   session.takeTokenFromAddress();
   try {
-    session.signedIn(await api.get('/session', null, { anonymous: true }));
+    session.signedIn(/** @type {SessionInfo} */ (await api.get('/session', null, { anonymous: true })));
   } catch (error) {
-    if (error.status === 401) {
+    if (api.statusOf(error) === 401) {
       session.signOut(session.token() ? 'The server did not accept the token. Sign in again.' : '');
     } else {
-      clear(main, h('div', { class: 'state error' }, h('p', {}, `Could not reach Kanban: ${sentence(error.message)}`),
+      clear(main, h('div', { class: 'state error' }, h('p', {}, `Could not reach Kanban: ${sentence(api.messageOf(error))}`),
         h('button', { type: 'button', onclick: start }, 'Try again')));
     }
     return;

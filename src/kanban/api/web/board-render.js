@@ -1,25 +1,53 @@
+// @ts-check
 // The board's columns and cards as DOM. Every column carries data-column-id
 // and every card data-card-id: stable hooks for tests and automation.
 
 import { h } from './dom.js';
 import { live, wipState } from './model.js';
 
-// The same label gets the same colour everywhere (eight colours in the CSS).
+/** @import { Board, Column, Card } from './model.js' */
+
+/**
+ * What the columns are drawn with besides the board.
+ * @typedef {object} ColumnsView
+ * @property {boolean} readOnly
+ * @property {boolean} showArchived
+ * @property {Readonly<Record<string, string>>} drafts  what is typed in the add-card and add-column fields, by their data-focus key
+ * @property {ColumnActions} actions
+ */
+/**
+ * @typedef {object} ColumnActions
+ * @property {(columnId: string) => void} addCard  from the column's draft
+ * @property {() => void} addColumn  from the new column's draft
+ * @property {(columnId: string) => void} editColumn
+ */
+
+/**
+ * The same label gets the same colour everywhere (eight colours in the CSS).
+ * @param {string} label
+ * @returns {number}  0 to 7
+ */
 export function labelHue(label) {
   let hash = 0;
-  for (const ch of label) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+  for (const ch of label) hash = (hash * 31 + (ch.codePointAt(0) ?? 0)) >>> 0;
   return hash % 8;
 }
 
+/** @param {string} label */
 export function labelChip(label) {
   return h('span', { class: `label hue-${labelHue(label)}` }, label);
 }
 
-function initials(name) {
-  const parts = name.trim().split(/[\s._-]+/).filter(Boolean);
-  return (parts.length > 1 ? parts[0][0] + parts[1][0] : name.slice(0, 2)).toUpperCase();
+/**
+ * "Ada Lovelace" and "ada.lovelace" are AL; "ada" is AD.
+ * @param {string} name
+ */
+export function initials(name) {
+  const [first, second] = name.trim().split(/[\s._-]+/).filter(Boolean);
+  return (first && second ? first.charAt(0) + second.charAt(0) : name.slice(0, 2)).toUpperCase();
 }
 
+/** @param {string} date  YYYY-MM-DD */
 function dueBadge(date) {
   const today = new Date().toISOString().slice(0, 10);
   const state = date < today ? 'overdue' : date === today ? 'today' : '';
@@ -27,6 +55,10 @@ function dueBadge(date) {
   return h('span', { class: `due ${state}`, title: `Due ${date}${state ? ` (${state})` : ''}` }, `Due ${text}`);
 }
 
+/**
+ * @param {Card} card
+ * @param {{ readOnly: boolean }} view
+ */
 export function cardElement(card, { readOnly }) {
   const pending = card.id.startsWith('pending-');
   const labelText = [card.title, card.archived && 'archived', card.due_date && `due ${card.due_date}`]
@@ -49,6 +81,7 @@ export function cardElement(card, { readOnly }) {
       : null));
 }
 
+/** @param {Column} column */
 function wipBadge(column) {
   const count = live(column).length;
   const state = wipState(column);
@@ -60,6 +93,10 @@ function wipBadge(column) {
   }, `${count} / ${column.wip_limit}`);
 }
 
+/**
+ * @param {Column} column
+ * @param {ColumnsView} view
+ */
 export function columnElement(column, view) {
   const { readOnly, showArchived, drafts, actions } = view;
   const state = wipState(column);
@@ -89,11 +126,15 @@ export function columnElement(column, view) {
     h('input', {
       name: 'title', maxlength: '200', required: true, autocomplete: 'off',
       placeholder: 'Add a card…', 'aria-label': `New card in ${column.title}`,
-      dataset: { focus: `composer:${column.id}` }, value: drafts.get(`composer:${column.id}`) ?? '',
+      dataset: { focus: `composer:${column.id}` }, value: drafts[`composer:${column.id}`] ?? '',
     }),
     h('button', { type: 'submit' }, 'Add')));
 }
 
+/**
+ * @param {Board} board
+ * @param {ColumnsView} view
+ */
 export function columnsElement(board, view) {
   const { readOnly, drafts, actions } = view;
   return h('div', { class: 'columns', dataset: { focus: 'columns' } },
@@ -102,7 +143,7 @@ export function columnsElement(board, view) {
       h('input', {
         name: 'title', maxlength: '200', required: true, autocomplete: 'off',
         placeholder: 'New column…', 'aria-label': 'New column title',
-        dataset: { focus: 'composer:new-column' }, value: drafts.get('composer:new-column') ?? '',
+        dataset: { focus: 'composer:new-column' }, value: drafts['composer:new-column'] ?? '',
       }),
       h('button', { type: 'submit' }, 'Add column')));
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The board list: the boards you are a member of (an admin: every board),
 // with your role on each; create boards, and rename, archive and restore the
 // ones you own.
@@ -7,15 +8,18 @@ import * as session from './session.js';
 import { h, clear, toast, timeElement } from './dom.js';
 import { askText, confirmAction } from './dialogs.js';
 
+/** @import { BoardSummary, BoardCreated } from './api.js' */
+
 export class BoardsPage {
+  /** @param {HTMLElement} root */
   constructor(root) {
     this.root = root;
+    this.input = h('input', { name: 'title', required: true, maxlength: '200', autocomplete: 'off', placeholder: 'New board title', 'aria-label': 'New board title' });
+    this.list = h('div', { class: 'board-lists' });
   }
 
   async mount() {
     document.title = 'Boards · Kanban';
-    this.input = h('input', { name: 'title', required: true, maxlength: '200', autocomplete: 'off', placeholder: 'New board title', 'aria-label': 'New board title' });
-    this.list = h('div', { class: 'board-lists' });
     clear(this.root, h('div', { class: 'boards-page' },
       h('h1', {}, 'Boards'),
       h('form', { class: 'create-board', onsubmit: (e) => { e.preventDefault(); this.create(); } },
@@ -29,14 +33,15 @@ export class BoardsPage {
   async load() {
     clear(this.list, h('p', { class: 'state loading' }, 'Loading boards…'));
     try {
-      const { boards } = await api.get('/boards');
+      const { boards } = /** @type {{ boards: BoardSummary[] }} */ (await api.get('/boards'));
       this.render(boards);
     } catch (error) {
-      clear(this.list, h('div', { class: 'state error' }, h('p', {}, `Could not load the boards: ${error.message}`),
+      clear(this.list, h('div', { class: 'state error' }, h('p', {}, `Could not load the boards: ${api.messageOf(error)}`),
         h('button', { type: 'button', onclick: () => this.load() }, 'Try again')));
     }
   }
 
+  /** @param {BoardSummary[]} boards */
   render(boards) {
     const active = boards.filter((b) => !b.archived);
     const archived = boards.filter((b) => b.archived);
@@ -50,6 +55,7 @@ export class BoardsPage {
         : null);
   }
 
+  /** @param {BoardSummary} board */
   item(board) {
     const href = `#/b/${encodeURIComponent(board.id)}`;
     // An admin who is not a member has no role, yet may do everything.
@@ -72,13 +78,14 @@ export class BoardsPage {
     const title = this.input.value.trim();
     if (!title) return;
     try {
-      const { board_id: id } = await api.post('/boards', { title });
+      const { board_id: id } = /** @type {BoardCreated} */ (await api.post('/boards', { title }));
       location.hash = `#/b/${encodeURIComponent(id)}`;
     } catch (error) {
-      if (error.status !== 401) toast(`Could not create the board: ${error.message}`, { kind: 'error' });
+      if (api.statusOf(error) !== 401) toast(`Could not create the board: ${api.messageOf(error)}`, { kind: 'error' });
     }
   }
 
+  /** @param {BoardSummary} board */
   async rename(board) {
     const title = await askText('Rename board', 'Title', board.title);
     if (title && title !== board.title) {
@@ -86,17 +93,24 @@ export class BoardsPage {
     }
   }
 
+  /** @param {BoardSummary} board */
   async archive(board) {
     const yes = await confirmAction('Archive board', `Archive “${board.title}”? It becomes read-only; you can restore it later.`, 'Archive');
     if (yes) await this.run(`Archiving “${board.title}”`, () => api.post(`/boards/${board.id}/archive`));
   }
 
+  /**
+   * Send a change, then show the list as it is now (refused or not).
+   * @param {string} label
+   * @param {() => Promise<unknown>} send
+   */
   async run(label, send) {
     try {
       await send();
     } catch (error) {
-      if (error.status === 401) return; // signed out: the sign-in page says why
-      const why = error.status === 412 ? 'the board changed meanwhile; the list has been refreshed' : error.message;
+      const status = api.statusOf(error);
+      if (status === 401) return; // signed out: the sign-in page says why
+      const why = status === 412 ? 'the board changed meanwhile; the list has been refreshed' : api.messageOf(error);
       toast(`${label}: ${why}`, { kind: 'error' });
     }
     await this.load();

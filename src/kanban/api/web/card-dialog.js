@@ -1,3 +1,4 @@
+// @ts-check
 // The card dialog: edit title, description (markdown, rendered safely),
 // labels, assignees and due date; archive or restore; the card's history.
 // Nothing typed here is dropped: a refused save keeps the dialog open, with
@@ -9,29 +10,57 @@ import { modal } from './dialogs.js';
 import { labelChip } from './board-render.js';
 import { renderMarkdown } from './markdown.js';
 
+/** @import { Card, CardFields } from './model.js' */
+/** @import { HistoryPage } from './api.js' */
+/** @import { Props } from './dom.js' */
+
+/**
+ * What the dialog needs from whoever opens it. onSave and onArchive resolve
+ * to whether the change was made; when it is refused they call onError with
+ * why first (the dialog then stays open, with the edits).
+ * @typedef {object} CardDialogOptions
+ * @property {boolean} readOnly
+ * @property {string} path  the board's, in the API (for the card's history)
+ * @property {(fields: Partial<CardFields>, onError: (error: unknown) => void) => Promise<boolean>} onSave  only the fields changed
+ * @property {(archived: boolean, onError: (error: unknown) => void) => Promise<boolean>} onArchive
+ * @property {() => void} onClose
+ */
+
+/** @param {string} text */
 const list = (text) => [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))].sort();
+/**
+ * @param {unknown} a
+ * @param {unknown} b
+ */
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+/** @type {(keyof CardFields)[]} */
 const FIELDS = ['title', 'description', 'labels', 'assignees', 'due_date'];
 
+/**
+ * @param {Card} card
+ * @returns {CardFields}
+ */
 function fieldsOf(card) {
-  return Object.fromEntries(FIELDS.map((f) => [f, f === 'labels' || f === 'assignees' ? [...card[f]].sort() : card[f]]));
+  return {
+    title: card.title, description: card.description,
+    labels: [...card.labels].sort(), assignees: [...card.assignees].sort(), due_date: card.due_date,
+  };
 }
 
 export class CardDialog {
-  constructor(page, card, { readOnly }) {
-    this.page = page;
+  /**
+   * @param {Card} card
+   * @param {CardDialogOptions} options
+   */
+  constructor(card, options) {
+    this.options = options;
     this.cardId = card.id;
     this.base = fieldsOf(card); // what the card was when opened: edits are relative to it
-    this.readOnly = readOnly;
-    this.dialog = modal(readOnly ? 'Card (read-only)' : 'Card', { className: 'card-dialog', onClose: () => page.cardClosed(this) });
+    this.readOnly = options.readOnly;
+    this.saving = false;
+    this.dialog = modal(this.readOnly ? 'Card (read-only)' : 'Card', { className: 'card-dialog', onClose: () => options.onClose() });
     this.dialog.dataset.dialogCardId = card.id;
-    this.build(card);
-    this.dialog.showModal();
-    this.loadHistory();
-  }
-
-  build(card) {
-    const input = (name, props = {}) => h('input', { name, autocomplete: 'off', ...props });
+    const input = (/** @type {string} */ name, /** @type {Props} */ props = {}) => h('input', { name, autocomplete: 'off', ...props });
     this.inputs = {
       title: input('title', { required: true, maxlength: '200' }),
       description: h('textarea', { name: 'description', rows: '8', maxlength: '20000', placeholder: 'Markdown: **bold**, *em*, `code`, - lists, [links](https://…)' }),
@@ -49,6 +78,13 @@ export class CardDialog {
       preview: h('button', { type: 'button', role: 'tab', onclick: () => this.showTab('preview') }, 'Preview'),
     };
     this.history = h('ol', { class: 'history-list compact' }, h('li', { class: 'state' }, 'Loading history…'));
+    this.build(card);
+    this.dialog.showModal();
+    this.loadHistory();
+  }
+
+  /** @param {Card} card */
+  build(card) {
     const archived = card.archived;
     const form = h('form', { class: 'modal-body', onsubmit: (e) => { e.preventDefault(); this.submit(); } },
       h('fieldset', { disabled: this.readOnly || archived },
@@ -74,6 +110,7 @@ export class CardDialog {
     this.showTab(card.description || this.readOnly ? 'preview' : 'write');
   }
 
+  /** @param {Card} card */
   fill(card) {
     const f = fieldsOf(card);
     this.inputs.title.value = f.title;
@@ -85,6 +122,7 @@ export class CardDialog {
     this.renderChips();
   }
 
+  /** @returns {CardFields} */
   values() {
     const v = this.inputs;
     return {
@@ -93,6 +131,7 @@ export class CardDialog {
     };
   }
 
+  /** @param {'write' | 'preview'} name */
   showTab(name) {
     const preview = name === 'preview';
     this.inputs.description.hidden = preview;
@@ -111,7 +150,10 @@ export class CardDialog {
     clear(this.chips, list(this.inputs.labels.value).map(labelChip));
   }
 
-  // Live changes: say so when someone else changed this card meanwhile.
+  /**
+   * Live changes: say so when someone else changed this card meanwhile.
+   * @param {Card | undefined} card  as the board has it now; undefined: no longer there
+   */
   update(card) {
     if (this.saving) return; // the board shows our own edit, applied ahead of the server
     if (!card) {
@@ -130,29 +172,35 @@ export class CardDialog {
 
   async submit() {
     const mine = this.values();
-    const changes = Object.fromEntries(FIELDS.filter((f) => !same(mine[f], this.base[f])).map((f) => [f, mine[f]]));
+    const changes = /** @type {Partial<CardFields>} */ (
+      Object.fromEntries(FIELDS.filter((f) => !same(mine[f], this.base[f])).map((f) => [f, mine[f]])));
     if (!Object.keys(changes).length) { this.dialog.close(); return; }
     this.busy(true);
-    const result = await this.page.saveCard(this.cardId, changes, (error) => this.failed(error));
+    const saved = await this.options.onSave(changes, (error) => this.failed(error));
     this.busy(false);
-    if (result) this.dialog.close();
+    if (saved) this.dialog.close();
   }
 
+  /** @param {boolean} archived */
   async archive(archived) {
     this.busy(true);
-    const result = await this.page.archiveCard(this.cardId, archived, (error) => this.failed(error));
+    const done = await this.options.onArchive(archived, (error) => this.failed(error));
     this.busy(false);
-    if (result) this.dialog.close();
+    if (done) this.dialog.close();
   }
 
+  /** @param {unknown} error */
   failed(error) {
-    const why = error.status === 412 ? 'someone else changed the board a moment ago.' : sentence(error.message);
-    const again = error.isConflict || error.status === 0
+    const status = api.statusOf(error);
+    const why = status === 412 ? 'someone else changed the board a moment ago.' : sentence(api.messageOf(error));
+    const conflict = error instanceof api.ApiError && error.isConflict;
+    const again = conflict || status === 0
       ? ' The board has been refreshed; your edits are still here. Check them and save again.' : '';
     this.error.hidden = false;
     this.error.textContent = `Not saved: ${why}${again}`;
   }
 
+  /** @param {boolean} on */
   busy(on) {
     this.saving = on;
     this.save.disabled = on;
@@ -161,12 +209,13 @@ export class CardDialog {
 
   async loadHistory() {
     try {
-      const { items } = await api.get(`${this.page.path}/history`, { card_id: this.cardId, limit: 50 });
+      const { items } = /** @type {HistoryPage} */ (
+        await api.get(`${this.options.path}/history`, { card_id: this.cardId, limit: 50 }));
       clear(this.history, items.length ? items.map((item) => h('li', { class: item.undone ? 'undone' : '' },
         h('span', { class: 'what' }, item.summary),
         h('span', { class: 'meta' }, h('span', { class: 'who', title: item.actor }, item.actor_name ?? item.actor), ' · ', timeElement(item.recorded_at)))) : h('li', { class: 'state' }, 'No changes yet.'));
     } catch (error) {
-      clear(this.history, h('li', { class: 'state error' }, `Could not load the history: ${error.message}`));
+      clear(this.history, h('li', { class: 'state error' }, `Could not load the history: ${api.messageOf(error)}`));
     }
   }
 

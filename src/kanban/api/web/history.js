@@ -1,14 +1,32 @@
+// @ts-check
 // The board's history panel (who did what, when) and the time-travel control:
 // a slider over every version, and a "View" button on each change.
 
 import * as api from './api.js';
 import { h, clear, timeElement } from './dom.js';
 
+/** @import { HistoryItem, HistoryPage } from './api.js' */
+
+/**
+ * What the panel needs from the board page.
+ * @typedef {object} HistoryOptions
+ * @property {string} path  the board's, in the API
+ * @property {(version: number) => void} onTravel  show the board as it was at that version
+ * @property {(open: boolean) => void} onToggle  the panel was opened or closed
+ */
+
 export class HistoryPanel {
-  constructor(page) {
-    this.page = page;
+  /** @param {HistoryOptions} options */
+  constructor(options) {
+    this.options = options;
+    /** @type {HistoryItem[]} */
     this.items = [];
+    /** @type {string | null} where the next, older page starts */
     this.cursor = null;
+    /** @type {number | undefined} */
+    this.timer = undefined;
+    /** @type {number | undefined} */
+    this.reload = undefined;
     this.slider = h('input', {
       type: 'range', id: 'travel', min: '1', max: '1', value: '1', step: '1', dataset: { travel: '' },
       oninput: () => this.slide(),
@@ -22,6 +40,8 @@ export class HistoryPanel {
       h('div', { class: 'travel' },
         h('label', { for: 'travel' }, 'Time travel'), this.slider, this.label),
       this.list, this.more);
+    this.now = 1;
+    this.shown = 1;
   }
 
   get open() {
@@ -30,17 +50,20 @@ export class HistoryPanel {
 
   toggle(open = !this.open) {
     this.element.hidden = !open;
-    this.page.historyToggled(open);
+    this.options.onToggle(open);
     if (open) {
-      this.sync();
+      this.sync({ now: this.now, shown: this.shown });
       this.load();
     }
   }
 
-  // The versions: 1 (the board's creation) to now; "now" at the right end.
-  sync() {
-    const now = this.page.board?.version ?? 1;
-    const shown = this.page.past?.version ?? now;
+  /**
+   * The versions: 1 (the board's creation) to now; "now" at the right end.
+   * @param {{ now: number, shown: number }} versions  the board's latest, and the one on screen
+   */
+  sync({ now, shown }) {
+    this.now = now;
+    this.shown = shown;
     this.slider.max = String(now);
     this.slider.value = String(shown);
     const text = shown === now ? `Now · version ${now}` : `Version ${shown} of ${now} · read-only`;
@@ -53,7 +76,7 @@ export class HistoryPanel {
     const version = Number(this.slider.value);
     this.label.textContent = `Version ${version} of ${this.slider.max}`;
     // Wait for the slider to settle before fetching that version.
-    this.timer = setTimeout(() => this.page.travel(version), 120);
+    this.timer = setTimeout(() => this.options.onTravel(version), 120);
   }
 
   // A live change arrived: show it (the first page is cheap to reload).
@@ -67,15 +90,21 @@ export class HistoryPanel {
   async load(older = false) {
     if (!older && !this.items.length) clear(this.list, h('li', { class: 'state' }, 'Loading…'));
     try {
-      const page = await api.get(`${this.page.path}/history`, { limit: 50, cursor: older ? this.cursor : null });
+      const page = /** @type {HistoryPage} */ (
+        await api.get(`${this.options.path}/history`, { limit: 50, cursor: older ? this.cursor : null }));
       this.items = older ? [...this.items, ...page.items] : page.items;
       this.cursor = page.next_cursor;
       this.render();
     } catch (error) {
-      clear(this.list, h('li', { class: 'state error' }, `Could not load the history: ${error.message}`));
+      clear(this.list, h('li', { class: 'state error' }, `Could not load the history: ${api.messageOf(error)}`));
     }
   }
 
+  /**
+   * When that version was made, if it is among the changes loaded.
+   * @param {number} version
+   * @returns {string | null}
+   */
   timeOf(version) {
     return this.items.find((item) => item.version === version)?.recorded_at ?? null;
   }
@@ -94,7 +123,7 @@ export class HistoryPanel {
       h('span', { class: 'who', title: item.actor }, item.actor_name ?? item.actor), ' · ', timeElement(item.recorded_at), ` · v${item.version}`,
       item.undone ? h('span', { class: 'badge' }, 'undone') : null),
     h('button', {
-      type: 'button', class: 'link view', onclick: () => this.page.travel(item.version),
+      type: 'button', class: 'link view', onclick: () => this.options.onTravel(item.version),
       'aria-label': `Show the board as it was after this change (version ${item.version})`,
     }, 'View'))));
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // A small, safe markdown renderer. It builds DOM nodes and puts every piece of
 // the source in as text, so no HTML in a description is ever parsed: a
 // <script> or an onerror attribute shows up as the characters typed. Links
@@ -8,6 +9,13 @@
 
 import { h } from './dom.js';
 
+/** @import { Child } from './dom.js' */
+/** @typedef {{ re: RegExp, make: (m: RegExpExecArray) => Node | string }} InlineRule */
+
+/**
+ * @param {string} text
+ * @returns {string | null}  the URL, if it is http(s)
+ */
 export function safeUrl(text) {
   try {
     const url = new URL(text);
@@ -17,29 +25,40 @@ export function safeUrl(text) {
   }
 }
 
+/**
+ * @param {string} href
+ * @param {Child} children
+ */
 function link(href, children) {
   return h('a', { href, rel: 'noopener noreferrer nofollow', target: '_blank' }, children);
 }
 
+/** @type {InlineRule[]} */
 const INLINE = [
   { re: /`([^`]+)`/, make: (m) => h('code', {}, m[1]) },
   {
     re: /\[([^\]]+)\]\(([^)\s]+)\)/,
     make: (m) => {
-      const href = safeUrl(m[2]);
-      return href ? link(href, inline(m[1])) : m[0]; // shown as typed, not as a link
+      const href = safeUrl(m[2] ?? '');
+      return href ? link(href, inline(m[1] ?? '')) : m[0]; // shown as typed, not as a link
     },
   },
   { re: /\bhttps?:\/\/[^\s<>()]*[^\s<>().,;:!?'"]/, make: (m) => link(safeUrl(m[0]) || '#', m[0]) },
-  { re: /\*\*(\S(?:.*?\S)?)\*\*|__(\S(?:.*?\S)?)__/, make: (m) => h('strong', {}, inline(m[1] ?? m[2])) },
-  { re: /\*(\S(?:.*?\S)?)\*|\b_(\S(?:.*?\S)?)_\b/, make: (m) => h('em', {}, inline(m[1] ?? m[2])) },
-  { re: /~~(\S(?:.*?\S)?)~~/, make: (m) => h('del', {}, inline(m[1])) },
+  { re: /\*\*(\S(?:.*?\S)?)\*\*|__(\S(?:.*?\S)?)__/, make: (m) => h('strong', {}, inline(m[1] ?? m[2] ?? '')) },
+  { re: /\*(\S(?:.*?\S)?)\*|\b_(\S(?:.*?\S)?)_\b/, make: (m) => h('em', {}, inline(m[1] ?? m[2] ?? '')) },
+  { re: /~~(\S(?:.*?\S)?)~~/, make: (m) => h('del', {}, inline(m[1] ?? '')) },
 ];
 
-// Inline markup: take the earliest match, render it, go on after it.
+/**
+ * Inline markup: take the earliest match, render it, go on after it.
+ * @param {string} text
+ * @returns {(Node | string)[]}
+ */
 export function inline(text) {
+  /** @type {(Node | string)[]} */
   const out = [];
   while (text) {
+    /** @type {{ rule: InlineRule, m: RegExpExecArray } | null} */
     let best = null;
     for (const rule of INLINE) {
       const m = rule.re.exec(text);
@@ -53,7 +72,11 @@ export function inline(text) {
   return out;
 }
 
-// Lines joined by <br>: a card description is written like a chat message.
+/**
+ * Lines joined by <br>: a card description is written like a chat message.
+ * @param {string[]} list
+ * @returns {(Node | string)[]}
+ */
 function lines(list) {
   return list.flatMap((line, i) => (i ? [h('br'), ...inline(line)] : inline(line)));
 }
@@ -65,26 +88,35 @@ const QUOTE = /^\s*>\s?(.*)$/;
 const FENCE = /^\s*```/;
 const RULE = /^\s*([-*_])(\s*\1){2,}\s*$/;
 
+/**
+ * @param {unknown} source  markdown
+ * @returns {DocumentFragment}
+ */
 export function renderMarkdown(source) {
   const rows = String(source ?? '').replace(/\r\n?/g, '\n').split('\n');
+  /** @type {Node[]} */
   const blocks = [];
   let i = 0;
+  /** @param {RegExp} re  the rows, from here on, that it matches: what its group took */
   const takeWhile = (re) => {
     const taken = [];
-    while (i < rows.length && re.test(rows[i])) taken.push(rows[i++].match(re)[1]);
+    for (let m; i < rows.length && (m = re.exec(rows[i] ?? '')); i += 1) taken.push(m[1] ?? '');
     return taken;
   };
+  /** @param {string} row */
+  const plain = (row) => row.trim() !== '' && ![FENCE, HEADING, BULLET, NUMBER, QUOTE].some((re) => re.test(row));
   while (i < rows.length) {
-    const row = rows[i];
+    const row = rows[i] ?? '';
+    const heading = HEADING.exec(row);
     if (!row.trim()) { i += 1; continue; }
     if (FENCE.test(row)) {
       const code = [];
-      for (i += 1; i < rows.length && !FENCE.test(rows[i]); i += 1) code.push(rows[i]);
+      for (i += 1; i < rows.length && !FENCE.test(rows[i] ?? ''); i += 1) code.push(rows[i] ?? '');
       i += 1;
       blocks.push(h('pre', {}, h('code', {}, code.join('\n'))));
-    } else if (HEADING.test(row)) {
-      const [, marks, text] = row.match(HEADING);
-      blocks.push(h(`h${Math.min(marks.length + 2, 6)}`, {}, inline(text)));
+    } else if (heading) {
+      const level = /** @type {'h3' | 'h4' | 'h5' | 'h6'} */ (`h${Math.min((heading[1] ?? '').length + 2, 6)}`);
+      blocks.push(h(level, {}, inline(heading[2] ?? '')));
       i += 1;
     } else if (RULE.test(row)) {
       blocks.push(h('hr'));
@@ -97,10 +129,7 @@ export function renderMarkdown(source) {
       blocks.push(h('blockquote', {}, h('p', {}, lines(takeWhile(QUOTE)))));
     } else {
       const para = [];
-      while (i < rows.length && rows[i].trim() && !FENCE.test(rows[i]) && !HEADING.test(rows[i]) &&
-             !BULLET.test(rows[i]) && !NUMBER.test(rows[i]) && !QUOTE.test(rows[i])) {
-        para.push(rows[i++]);
-      }
+      for (let next = rows[i]; next !== undefined && plain(next); next = rows[++i]) para.push(next);
       blocks.push(h('p', {}, lines(para)));
     }
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // Who is signed in, and how.
 //
 // Two ways in: a name and password sign-in, after which the browser holds an
@@ -6,9 +7,14 @@
 // kept for this browser session only (sessionStorage: it goes when the tab
 // closes and is never shared with other tabs' storage).
 
+/** @import { User } from './api.js' */
+/** @typedef {{ user: User, csrf_token?: string | null }} SessionInfo  the API's SessionPublic */
+
 const KEY = 'kanban.token';
+/** @type {Set<(reason: string) => void>} */
 const listeners = new Set();
-let current = null; // { user, csrf } once the server has said who we are
+/** @type {{ user: User, csrf: string | null } | null} once the server has said who we are */
+let current = null;
 
 // The bearer token, if signed in with one.
 export function token() {
@@ -20,18 +26,22 @@ export function csrf() {
   return token() ? null : current?.csrf ?? null;
 }
 
-// { user_id, name, display_name, admin }, or null when signed out.
+/** @returns {User | null}  null when signed out */
 export function user() {
   return current?.user ?? null;
 }
 
 export const viaCookie = () => Boolean(current && !token());
 
+/** @param {string} value */
 export function useToken(value) {
   sessionStorage.setItem(KEY, value.trim());
 }
 
-// The server's answer to POST or GET /api/v1/session: we are signed in.
+/**
+ * The server's answer to POST or GET /api/v1/session: we are signed in.
+ * @param {SessionInfo} answer
+ */
 export function signedIn({ user: who, csrf_token: csrfToken }) {
   current = { user: who, csrf: csrfToken ?? null };
 }
@@ -50,6 +60,7 @@ export function expired() {
     : 'Your session has ended. Sign in again.');
 }
 
+/** @param {(reason: string) => void} listener */
 export function onSignOut(listener) {
   listeners.add(listener);
 }
@@ -58,7 +69,7 @@ export function onSignOut(listener) {
 // The token is taken and removed from the address bar and the history at once.
 export function takeTokenFromAddress() {
   const match = /^#token=([^&]+)/.exec(location.hash);
-  if (!match) return false;
+  if (!match?.[1]) return false;
   useToken(decodeURIComponent(match[1]));
   history.replaceState(null, '', location.pathname + location.search);
   return true;

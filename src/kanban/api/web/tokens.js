@@ -1,14 +1,28 @@
+// @ts-check
 // Your API tokens and web sessions: create a token (shown once, to copy),
 // see where you are signed in, revoke either.
 
 import * as api from './api.js';
-import * as session from './session.js';
 import { h, clear, toast, timeElement, sentence } from './dom.js';
 import { confirmAction } from './dialogs.js';
 
+/** @import { Token, TokenCreated, User } from './api.js' */
+
+/**
+ * What the page needs from the app.
+ * @typedef {object} TokensOptions
+ * @property {User} user  who is signed in: the tokens are theirs
+ * @property {(reason: string) => void} onSignOut  we revoked the session or token we were using
+ */
+
+/** @param {string} iso */
 const dateElement = (iso) => h('time', { datetime: iso, title: new Date(iso).toLocaleString() }, new Date(iso).toLocaleDateString());
 
-// Copy to the clipboard; where the browser refuses, select the text for Ctrl+C.
+/**
+ * Copy to the clipboard; where the browser refuses, select the text for Ctrl+C.
+ * @param {HTMLInputElement} input
+ * @returns {Promise<boolean>}  whether it was copied
+ */
 async function copyText(input) {
   try {
     await navigator.clipboard.writeText(input.value);
@@ -25,8 +39,20 @@ async function copyText(input) {
 }
 
 export class TokensPage {
-  constructor(root) {
+  /**
+   * @param {HTMLElement} root
+   * @param {TokensOptions} options
+   */
+  constructor(root, { user, onSignOut }) {
     this.root = root;
+    this.user = user;
+    this.onSignOut = onSignOut;
+    this.label = h('input', {
+      name: 'label', maxlength: '100', autocomplete: 'off', 'aria-label': 'Label of the new token',
+      placeholder: 'What is it for? e.g. backup script',
+    });
+    this.created = h('div', { class: 'token-once', hidden: true, role: 'status' });
+    this.list = h('div', { class: 'token-lists' }, h('p', { class: 'state loading' }, 'Loading…'));
   }
 
   get base() {
@@ -35,13 +61,6 @@ export class TokensPage {
 
   async mount() {
     document.title = 'Tokens · Kanban';
-    this.user = session.user();
-    this.label = h('input', {
-      name: 'label', maxlength: '100', autocomplete: 'off', 'aria-label': 'Label of the new token',
-      placeholder: 'What is it for? e.g. backup script',
-    });
-    this.created = h('div', { class: 'token-once', hidden: true, role: 'status' });
-    this.list = h('div', { class: 'token-lists' }, h('p', { class: 'state loading' }, 'Loading…'));
     clear(this.root, h('div', { class: 'tokens-page' },
       h('a', { href: '#/', class: 'back' }, '← Boards'),
       h('h1', {}, 'Tokens and sessions'),
@@ -59,18 +78,29 @@ export class TokensPage {
 
   async load() {
     try {
-      const { tokens } = await api.get(this.base);
+      const { tokens } = /** @type {{ tokens: Token[] }} */ (await api.get(this.base));
       this.render(tokens);
     } catch (error) {
-      if (error.status === 401) return;
-      clear(this.list, h('div', { class: 'state error' }, h('p', {}, `Could not load your tokens: ${sentence(error.message)}`),
+      if (api.statusOf(error) === 401) return;
+      clear(this.list, h('div', { class: 'state error' }, h('p', {}, `Could not load your tokens: ${sentence(api.messageOf(error))}`),
         h('button', { type: 'button', onclick: () => this.load() }, 'Try again')));
     }
   }
 
+  /** @param {Token[]} tokens */
   render(tokens) {
+    /** @param {Token} t */
     const active = (t) => !t.revoked && !(t.expires_at && Date.parse(t.expires_at) <= Date.now());
+    /**
+     * @param {Token} a
+     * @param {Token} b
+     */
     const newest = (a, b) => b.created_at.localeCompare(a.created_at);
+    /**
+     * @param {string} title
+     * @param {Token['kind']} kind
+     * @param {string} empty
+     */
     const section = (title, kind, empty) => {
       const items = tokens.filter((t) => t.kind === kind && active(t)).sort(newest);
       return h('section', { class: 'token-section', dataset: { kind } }, h('h2', {}, title),
@@ -86,14 +116,15 @@ export class TokensPage {
         : null);
   }
 
+  /** @param {Token} token */
   item(token) {
     const name = token.kind === 'session' ? 'Web session' : token.label || 'Unlabelled token';
-    const expired = token.expires_at && Date.parse(token.expires_at) <= Date.now();
+    const { expires_at: expiresAt, revoked_at: revokedAt } = token;
+    const expired = Boolean(expiresAt && Date.parse(expiresAt) <= Date.now());
     const live = !token.revoked && !expired;
     let state = null;
-    if (token.revoked) state = [' · revoked ', timeElement(token.revoked_at)];
-    else if (expired) state = [' · expired ', dateElement(token.expires_at)];
-    else if (token.expires_at) state = [' · expires ', dateElement(token.expires_at)];
+    if (token.revoked) state = [' · revoked ', revokedAt ? timeElement(revokedAt) : null];
+    else if (expiresAt) state = [expired ? ' · expired ' : ' · expires ', dateElement(expiresAt)];
     return h('li', { class: `token-item${live ? '' : ' revoked'}`, dataset: { tokenId: token.token_id } },
       h('span', { class: 'token-name' }, name,
         token.current ? h('span', { class: 'badge current' }, token.kind === 'session' ? 'this browser' : 'in use here') : null),
@@ -107,9 +138,9 @@ export class TokensPage {
     const label = this.label.value.trim();
     let created;
     try {
-      created = await api.post(this.base, { label });
+      created = /** @type {TokenCreated} */ (await api.post(this.base, { label }));
     } catch (error) {
-      if (error.status !== 401) toast(`Could not create the token: ${sentence(error.message)}`, { kind: 'error' });
+      if (api.statusOf(error) !== 401) toast(`Could not create the token: ${sentence(api.messageOf(error))}`, { kind: 'error' });
       return;
     }
     this.label.value = '';
@@ -117,7 +148,10 @@ export class TokensPage {
     await this.load();
   }
 
-  // The token itself: shown this once (the server keeps only its hash).
+  /**
+   * The token itself: shown this once (the server keeps only its hash).
+   * @param {TokenCreated} created
+   */
   show(created) {
     const value = h('input', { class: 'token-value', readonly: true, value: created.token, spellcheck: 'false', 'aria-label': 'The new token' });
     const said = h('span', { class: 'copy-state', 'aria-live': 'polite' });
@@ -138,6 +172,10 @@ export class TokensPage {
     value.select();
   }
 
+  /**
+   * @param {Token} token
+   * @param {string} name  as listed
+   */
   async revoke(token, name) {
     const what = token.kind === 'session' ? 'this web session' : `the token “${name}”`;
     const warning = token.current ? ' You are using it here: you will be signed out.' : ' Whatever uses it stops working at once.';
@@ -146,11 +184,11 @@ export class TokensPage {
     try {
       await api.del(`${this.base}/${encodeURIComponent(token.token_id)}`);
     } catch (error) {
-      if (error.status !== 401) toast(`Could not revoke it: ${sentence(error.message)}`, { kind: 'error' });
+      if (api.statusOf(error) !== 401) toast(`Could not revoke it: ${sentence(api.messageOf(error))}`, { kind: 'error' });
       return;
     }
     if (token.current) {
-      session.signOut('You revoked the session you were using. Sign in again.');
+      this.onSignOut('You revoked the session you were using. Sign in again.');
       return;
     }
     toast(`Revoked ${token.kind === 'session' ? 'the web session' : `“${name}”`}.`);
