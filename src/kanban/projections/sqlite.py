@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,8 @@ from kanban.projections.sqlite_access import (
     SQLiteAccessReads,
     SQLiteAccessWrites,
 )
-from kanban.store.sqlite import WAL_SIZE_LIMIT, Checkpointer, private_file
+from kanban.sqlite.checkpointer import WAL_SIZE_LIMIT
+from kanban.sqlite.database import Database, Tuning
 
 READ_SCHEMA = 6
 #: Boards whose card fragments a reader keeps between views.
@@ -99,39 +99,31 @@ HISTORY_FROM = (
 )
 
 
+#: The read models: disposable, so NORMAL (a crash may lose the newest batches, which
+#: their checkpoints, in the same transactions, then replay). Its commits do not fsync,
+#: so a growing WAL costs them nothing: it starts over only at the size it is cut back to.
+READ_TUNING = Tuning("NORMAL", WAL_SIZE_LIMIT)
+
+
 class SQLiteReadStore(SQLiteAccessReads, ReadStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         #: Per board, the card fragments last read, to assemble the next view from.
         self._fragments: OrderedDict[str, render.Fragments] = OrderedDict()
         self._views_lock = threading.Lock()
-        self._writer = self._open_writer()
-        # Its commits do not fsync (synchronous=NORMAL), so a growing WAL costs them
-        # nothing: it starts over only at the size its file is cut back to.
-        self._checkpointer = Checkpointer(self.path, restart_bytes=WAL_SIZE_LIMIT)
+        # Another read-schema version is deleted: the read database is disposable.
+        self._db = Database(self.path, READ_TUNING, "the read database", disposable=READ_SCHEMA)
+        try:
+            with self._db.errors("creating the read models"):
+                self._create_schema(self._db.writer)
+        except BaseException:
+            self._db.close()
+            raise
 
-    def _open_writer(self) -> sqlite3.Connection:
-        private_file(self.path)
-        conn = _connect(self.path)
+    @staticmethod
+    def _create_schema(conn: sqlite3.Connection) -> None:
         (version,) = conn.execute("PRAGMA user_version").fetchone()
-        if version not in (0, READ_SCHEMA):
-            # Another read-schema version: the read database is disposable.
-            conn.close()
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            private_file(self.path)
-            conn = _connect(self.path)
-            version = 0
-        _enable_wal(conn)
-        # Disposable: a crash may lose the newest batches, which the
-        # checkpoint (in the same transaction) then replays.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        # WAL checkpoints beside the projector, not inside its commits (see Checkpointer).
-        conn.execute("PRAGMA wal_autocheckpoint = 0")
-        conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         if version == 0:
             conn.execute("BEGIN IMMEDIATE")
             (again,) = conn.execute("PRAGMA user_version").fetchone()
@@ -143,56 +135,51 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
             conn.execute("COMMIT")
         # Also after a rebuild that was killed between dropping and building them.
         _Transaction(conn).build_indexes()
-        return conn
 
     # --- writes --------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[ReadTransaction]:
         with self._lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
+            self._db.check_open()
+            conn = self._db.writer
+            with self._db.errors("starting a read-model transaction"):
+                conn.execute("BEGIN IMMEDIATE")
             try:
                 yield _Transaction(conn)
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
-            self._checkpointer.restart(conn)
+            with self._db.errors("committing the read models"):
+                conn.execute("COMMIT")
+            self._db.restart_wal()
 
     # --- reads ---------------------------------------------------------------
-
-    def _reader(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = _connect(self.path)
-            conn.execute("PRAGMA query_only = ON")
-            self._local.conn = conn
-            with self._lock:
-                self._readers.append(conn)
-        return conn
 
     def access_generation(self) -> Hashable:
         # The counter the access tables' triggers move, read again only when
         # data_version says another connection (of this process or another)
         # committed since this thread last read it: a pragma, most of the time.
-        conn = self._reader()
+        db = self._db
+        conn = db.reader()
         try:
             (version,) = conn.execute("PRAGMA data_version").fetchone()
-            seen: tuple[int, int] | None = getattr(self._local, "access", None)
+            seen: tuple[int, int] | None = getattr(db.local, "access", None)
             if seen is not None and seen[0] == version:
                 return seen[1]
             generation = int(conn.execute("SELECT n FROM access_generation").fetchone()[0])
         except sqlite3.Error as exc:
-            raise StorageError(f"reading the read database failed: {exc}") from exc
-        self._local.access = (version, generation)
+            raise db.translate(exc, "reading the access generation") from exc
+        db.local.access = (version, generation)
         return generation
 
     def _all(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            return self._reader().execute(sql, args).fetchall()
+            return self._db.reader().execute(sql, args).fetchall()
         except sqlite3.Error as exc:
-            raise StorageError(f"reading the read database failed: {exc}") from exc
+            raise self._db.translate(exc, "reading the read models") from exc
 
     def checkpoints(self) -> dict[str, int]:
         return dict(self._all("SELECT name, seq FROM checkpoints"))
@@ -247,7 +234,7 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         self, board_id: str
     ) -> tuple[int, dict[str, Any], render.Fragments] | None:
         """The board's frame, and its cards' fragments as of that frame, in one snapshot."""
-        conn = self._reader()
+        conn = self._db.reader()
         try:
             conn.execute("BEGIN")
             try:
@@ -269,7 +256,7 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
             finally:
                 conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise StorageError(f"reading the read database failed: {exc}") from exc
+            raise self._db.translate(exc, "reading a board's view") from exc
         self._fragments[board_id] = kept
         self._fragments.move_to_end(board_id)
         while len(self._fragments) > FRAGMENT_BOARDS:
@@ -337,12 +324,8 @@ class SQLiteReadStore(SQLiteAccessReads, ReadStore):
         ]
 
     def close(self) -> None:
-        self._checkpointer.stop()
         with self._lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
-            self._writer.close()
+            self._db.close()
 
 
 class _Transaction(SQLiteAccessWrites, ReadTransaction):
@@ -552,26 +535,6 @@ def _history_item(row: tuple[Any, ...]) -> dict[str, Any]:
         "redo_of": redo_of,
         "unit_id": unit_id,
     }
-
-
-def _enable_wal(conn: sqlite3.Connection, timeout: float = 30.0) -> None:
-    # Switching a fresh file to WAL reports "locked" without consulting the
-    # busy handler while another process does the same: retry until it is done.
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA busy_timeout = 30000")
-    return conn
 
 
 def _statements(script: str) -> Iterator[str]:
