@@ -66,8 +66,8 @@ from kanban.projections import bulk
 from kanban.projections.bulk import Rebuild
 from kanban.service import codec
 from kanban.settings import Settings
-from kanban.store.base import Batch
 from kanban.store.codec import ROW_COLUMNS
+from kanban.store.ports import Batch
 from kanban.store.sqlite import SQLiteEventStore
 
 SECTION_REPLAY = "4 replay"

@@ -34,7 +34,7 @@ from kanban.projections.sqlite import SQLiteReadStore
 from kanban.service.bus import CommandBus
 from kanban.service.repository import BoardRepository
 from kanban.settings import Settings
-from kanban.store.base import EventFeed, EventStore
+from kanban.store.ports import EventFeed, EventStore
 from kanban.store.sqlite import SQLiteEventStore
 
 Clock = Callable[[], datetime]

@@ -22,7 +22,7 @@ from kanban.domain.decide import DECISIONS, create_board
 from kanban.domain.errors import KanbanError
 from kanban.domain.model import Board, RecordedEvent
 from kanban.service import codec
-from kanban.store.base import EventStore
+from kanban.store.ports import EventStore
 from kanban.store.sqlite import SQLiteEventStore
 
 COLUMNS = ("To do", "Doing", "Review", "Done")

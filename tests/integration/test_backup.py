@@ -24,8 +24,9 @@ from kanban.projections.sqlite import SQLiteReadStore
 from kanban.service.codec import decode_all, encode
 from kanban.service.repository import load_board
 from kanban.store import codec
-from kanban.store.base import EventStore, Row
 from kanban.store.chain import GENESIS, Chain
+from kanban.store.ports import EventStore
+from kanban.store.records import Row
 from kanban.store.sqlite import SQLiteEventStore
 
 from .backup_log import build_log

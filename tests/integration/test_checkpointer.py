@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kanban.projections.sqlite import SQLiteReadStore
 from kanban.sqlite.checkpointer import WAL_RESTART_BYTES, WAL_SIZE_LIMIT, Checkpointer
-from kanban.store.base import NewEvent
+from kanban.store.records import NewEvent
 from kanban.store.sqlite import SQLiteEventStore
 
 from .backup_log import build_log

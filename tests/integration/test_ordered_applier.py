@@ -18,7 +18,7 @@ from kanban.projections.ordered import OrderedApplier
 from kanban.projections.runner import Projector
 from kanban.projections.sqlite import SQLiteReadStore
 from kanban.service.repository import load_board
-from kanban.store.base import StoredEvent
+from kanban.store.records import StoredEvent
 
 from .projection_story import settle, tell_story
 

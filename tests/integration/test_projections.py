@@ -32,8 +32,8 @@ from kanban.projections.runner import Projector
 from kanban.service.history import board_history
 from kanban.service.repository import load_board
 from kanban.settings import Settings
-from kanban.store.base import StoredEvent
 from kanban.store.codec import format_time
+from kanban.store.records import StoredEvent
 
 from .conftest import Client
 from .projection_story import (

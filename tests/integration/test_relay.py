@@ -22,7 +22,7 @@ from kanban.distributed.relay import Relay
 from kanban.domain import commands as cmd
 from kanban.feed import streams
 from kanban.settings import Settings
-from kanban.store.base import EventStore
+from kanban.store.ports import EventStore
 from kanban.store.sqlite import SQLiteEventStore
 from tests.contract.event_store import meta, new_event
 from tests.redis_server import RedisServer

@@ -16,7 +16,6 @@ import pytest
 
 from kanban.domain.errors import LogKeyMismatch, SchemaTooNew, StorageError
 from kanban.store import chain, codec, sqlite
-from kanban.store.base import EventStore
 from kanban.store.migrations import (
     applied_migrations,
     apply_migrations,
@@ -24,12 +23,21 @@ from kanban.store.migrations import (
     migration_dir,
     split_statements,
 )
+from kanban.store.ports import EventStore
 from kanban.store.sqlite import SQLiteEventStore
-from tests.contract.event_store import EventStoreContract, MakeStore, meta, new_event
+from tests.contract.event_store import (
+    EventLogContract,
+    LogRowsContract,
+    LogVerifierContract,
+    MakeStore,
+    RelayCheckpointsContract,
+    meta,
+    new_event,
+)
 from tests.integration.sqlite_workers import append_rounds
 
 
-class TestSQLiteEventStore(EventStoreContract):
+class SQLiteStores:
     @pytest.fixture
     def make_store(self, tmp_path: Path) -> Iterator[MakeStore]:
         stores: list[EventStore] = []
@@ -43,6 +51,22 @@ class TestSQLiteEventStore(EventStoreContract):
         yield make
         for store in stores:
             store.close()
+
+
+class TestSQLiteEventLog(SQLiteStores, EventLogContract):
+    pass
+
+
+class TestSQLiteLogVerifier(SQLiteStores, LogVerifierContract):
+    pass
+
+
+class TestSQLiteLogRows(SQLiteStores, LogRowsContract):
+    pass
+
+
+class TestSQLiteRelayCheckpoints(SQLiteStores, RelayCheckpointsContract):
+    pass
 
 
 @pytest.fixture

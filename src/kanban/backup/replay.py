@@ -18,8 +18,8 @@ from kanban.domain.errors import BackupInvalid, CorruptEvent, KanbanError
 from kanban.domain.model import Board, RecordedEvent
 from kanban.domain.users import Directory
 from kanban.service.codec import decode_row
-from kanban.store.base import JSONDict, Row
 from kanban.store.chain import Chain, ChainWalker
+from kanban.store.records import JSONDict, Row
 
 
 @dataclass

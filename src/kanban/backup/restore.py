@@ -24,8 +24,8 @@ from kanban.domain.errors import BackupInvalid, CorruptEvent, RestoreRefused
 from kanban.domain.model import RecordedEvent
 from kanban.projections.bulk import Rebuilding
 from kanban.projections.sqlite import SQLiteReadStore
-from kanban.store.base import JSONDict, ProgressCallback, Row
 from kanban.store.codec import format_time
+from kanban.store.records import JSONDict, ProgressCallback, Row
 from kanban.store.sqlite import SQLiteEventStore
 
 BATCH = 5000

@@ -17,7 +17,7 @@ from kanban.domain.errors import KanbanError
 from kanban.service.codec import derived_id
 from kanban.service.history import board_history
 from kanban.service.repository import load_board
-from kanban.store.base import EventStore
+from kanban.store.ports import EventFeed
 
 board_app = typer.Typer(help="Look at boards.", no_args_is_help=True)
 app.add_typer(board_app, name="board")
@@ -150,7 +150,7 @@ def _card_cell(card: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _print_history(store: EventStore, board_id: str) -> None:
+def _print_history(store: EventFeed, board_id: str) -> None:
     table = Table("seq", "ver", "when (UTC)", "who", "what", title="History")
     for item in board_history(store, board_id):
         what = item.summary

@@ -26,7 +26,7 @@ from redis.retry import Retry
 
 from kanban.distributed.relay import Relay, RelayStatus
 from kanban.feed import streams
-from kanban.store.base import EventStore
+from kanban.store.ports import EventFeed, RelayCheckpoints
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def probe_client(url: str, timeout: float = 1.0) -> redis.Redis:
 
 def distributed_stats(
     client: redis.Redis,
-    store: EventStore,
+    store: RelayCheckpoints,
     epoch: str | None = None,
     *,
     relay: Relay | None = None,
@@ -123,7 +123,7 @@ def _utc_now() -> datetime:
 
 
 def _groups(
-    client: redis.Redis, store: EventStore, epoch: str, head: int, now: datetime
+    client: redis.Redis, store: RelayCheckpoints, epoch: str, head: int, now: datetime
 ) -> list[GroupStats]:
     key = streams.stream_key(epoch)
     raw: dict[Any, Any] = client.hgetall(streams.watermarks_key(epoch))
@@ -170,7 +170,7 @@ def _acknowledged(client: redis.Redis, key: str, group: str, info: dict[str, Any
     return streams.seq_of(info["last-delivered-id"])
 
 
-def _age(store: EventStore, applied: int, head: int, now: datetime) -> float:
+def _age(store: EventFeed, applied: int, head: int, now: datetime) -> float:
     """Seconds since the oldest unapplied event was committed (0 when there is none)."""
     if applied >= head:
         return 0.0

@@ -26,7 +26,7 @@ import redis
 from redis.typing import EncodableT, FieldT
 
 from kanban.feed import streams
-from kanban.store.base import EventStore
+from kanban.store.ports import RelayCheckpoints
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Relay:
 
     def __init__(
         self,
-        store: EventStore,
+        store: RelayCheckpoints,
         redis: redis.Redis,
         *,
         name: str = "relay",

@@ -21,7 +21,8 @@ from kanban.feed import streams
 from kanban.projections.base import Projection, ProjectorStatus, ReadStore
 from kanban.projections.ordered import OrderedApplier
 from kanban.projections.progress import ReportsProgress
-from kanban.store.base import EventFeed, ProgressCallback
+from kanban.store.ports import EventFeed
+from kanban.store.records import ProgressCallback
 
 log = logging.getLogger(__name__)
 

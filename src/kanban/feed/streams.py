@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 
 from kanban.feed.wire import from_wire, to_wire
-from kanban.store.base import StoredEvent
+from kanban.store.records import StoredEvent
 
 PREFIX = "kanban"
 #: Redis key holding the epoch the writer currently publishes.

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from kanban.domain import events as ev
 from kanban.projections.base import Projection, ReadTransaction, TokenRow, UserRow
 from kanban.service.codec import decode
-from kanban.store.base import StoredEvent
 from kanban.store.codec import format_time
+from kanban.store.records import StoredEvent
 
 
 class AccessProjection(Projection):

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from kanban.store.base import ProgressCallback, StoredEvent
+from kanban.store.records import ProgressCallback, StoredEvent
 
 if TYPE_CHECKING:
     from kanban.projections.bulk import Rebuild

@@ -12,8 +12,9 @@ from kanban.projections.bulk import Rebuild, Replayed
 from kanban.projections.render import frame
 from kanban.service.codec import decode
 from kanban.service.repository import load_board
-from kanban.store.base import EventFeed, StoredEvent
 from kanban.store.codec import format_time
+from kanban.store.ports import EventFeed
+from kanban.store.records import StoredEvent
 
 
 class BoardsProjection(Projection):

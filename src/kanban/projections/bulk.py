@@ -30,8 +30,9 @@ from kanban.domain.errors import CorruptEvent, CorruptStream
 from kanban.domain.model import RecordedEvent
 from kanban.projections.base import Projection, ReadStore, ReadTransaction
 from kanban.service.codec import decode_row
-from kanban.store.base import EventStore, JSONDict, ProgressCallback, Row
 from kanban.store.codec import to_stored
+from kanban.store.ports import LogRows
+from kanban.store.records import JSONDict, ProgressCallback, Row
 
 PAGE = 10_000
 
@@ -137,7 +138,7 @@ class Rebuilding:
 
 
 def rebuild(
-    source: EventStore,
+    source: LogRows,
     read: ReadStore,
     projections: Sequence[Projection],
     progress: ProgressCallback | None = None,

@@ -11,8 +11,8 @@ from kanban.domain.summary import summarize
 from kanban.projections.base import HistoryRow, HistoryTuple, Projection, ReadTransaction
 from kanban.projections.bulk import Rebuild, Replayed
 from kanban.service.codec import decode
-from kanban.store.base import StoredEvent
 from kanban.store.codec import format_time
+from kanban.store.records import StoredEvent
 
 
 class _Named:

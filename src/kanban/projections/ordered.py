@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 from kanban.domain.errors import StorageError
 from kanban.projections.base import Projection, ReadStore
-from kanban.store.base import EventFeed, StoredEvent
+from kanban.store.ports import EventFeed
+from kanban.store.records import StoredEvent
 
 EPOCH = "epoch"
 

@@ -17,7 +17,8 @@ from kanban.projections import bulk
 from kanban.projections.base import Projection, ProjectorStatus, ReadStore
 from kanban.projections.ordered import EPOCH
 from kanban.projections.progress import ReportsProgress
-from kanban.store.base import EventStore, ProgressCallback
+from kanban.store.ports import LogRows
+from kanban.store.records import ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ REBUILD_PAGE = 10_000
 class Projector(ReportsProgress):
     def __init__(
         self,
-        source: EventStore,
+        source: LogRows,
         read: ReadStore,
         projections: Sequence[Projection],
         page: int = 500,

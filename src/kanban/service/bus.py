@@ -24,7 +24,7 @@ from kanban.domain.errors import KanbanError, StorageError
 from kanban.service.handlers import HANDLERS
 from kanban.service.repository import BoardRepository
 from kanban.service.unit_of_work import UnitOfWork
-from kanban.store.base import Batch, EventStore
+from kanban.store.ports import Batch, EventLog
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class CommandBus:
 
     def __init__(
         self,
-        store: EventStore,
+        store: EventLog,
         boards: BoardRepository | None = None,
         max_batch: int = 256,
         on_commit: Callable[[int], None] | None = None,

@@ -14,8 +14,8 @@ from kanban.domain import events as ev
 from kanban.domain.commands import Command, CommandContext
 from kanban.domain.errors import CorruptEvent
 from kanban.domain.model import RecordedEvent
-from kanban.store.base import JSONDict, NewEvent, Row, StoredEvent
 from kanban.store.codec import loads, parse_time
+from kanban.store.records import JSONDict, NewEvent, Row, StoredEvent
 
 _ID_NAMESPACE = uuid.UUID("6f1c1d2e-4b7a-4c39-9d43-6b1f0f3c2a10")
 

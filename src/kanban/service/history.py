@@ -9,7 +9,7 @@ from typing import Any
 from kanban.domain.model import Board
 from kanban.domain.summary import summarize
 from kanban.service.codec import decode
-from kanban.store.base import EventStore
+from kanban.store.ports import EventFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class HistoryItem:
     undone: bool
 
 
-def board_history(store: EventStore, board_id: str) -> list[HistoryItem]:
+def board_history(store: EventFeed, board_id: str) -> list[HistoryItem]:
     """Oldest first. A unit's events are `undone` while its latest undo stands."""
     items: list[HistoryItem] = []
     undone: dict[str, bool] = {}

@@ -17,13 +17,14 @@ from kanban.domain.errors import BoardNotFound, VersionNotFound
 from kanban.domain.model import SNAPSHOT_SCHEMA, Board
 from kanban.domain.users import Directory
 from kanban.service.codec import decode_all
-from kanban.store.base import Batch, EventFeed, EventStore, Snapshot
+from kanban.store.ports import Batch, EventFeed, EventLog
+from kanban.store.records import Snapshot
 
 
 class BoardRepository:
     """The write side's boards: an LRU cache caught up inside the write lock."""
 
-    def __init__(self, store: EventStore, capacity: int = 256, snapshot_every: int = 250) -> None:
+    def __init__(self, store: EventLog, capacity: int = 256, snapshot_every: int = 250) -> None:
         self.store = store
         self.capacity = capacity
         self.snapshot_every = snapshot_every

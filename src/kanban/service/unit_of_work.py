@@ -12,7 +12,7 @@ from kanban.domain.model import Board, RecordedEvent, UnitRef
 from kanban.domain.users import Directory
 from kanban.service import codec
 from kanban.service.repository import BoardRepository
-from kanban.store.base import Batch
+from kanban.store.ports import Batch
 
 
 class UnitOfWork:

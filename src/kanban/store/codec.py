@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from kanban.store.base import JSONDict, Row, StoredEvent
+from kanban.store.records import JSONDict, Row, StoredEvent
 
 ROW_COLUMNS = (
     "seq, stream_id, version, event_id, type, schema_version, data, metadata, recorded_at, hash"

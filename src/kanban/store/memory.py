@@ -16,9 +16,9 @@ from typing import Any, NamedTuple
 
 from kanban.domain.errors import LogCorrupted, StorageError
 from kanban.store import codec
-from kanban.store.base import (
-    Batch,
-    EventStore,
+from kanban.store.chain import GENESIS, Chain, ChainWalker, chain_rows
+from kanban.store.ports import Batch, EventStore
+from kanban.store.records import (
     NewEvent,
     ProgressCallback,
     Row,
@@ -27,7 +27,6 @@ from kanban.store.base import (
     StreamInfo,
     VerifyReport,
 )
-from kanban.store.chain import GENESIS, Chain, ChainWalker, chain_rows
 
 Clock = Callable[[], datetime]
 

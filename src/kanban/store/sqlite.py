@@ -27,9 +27,10 @@ from kanban.domain.errors import (
 from kanban.sqlite.checkpointer import WAL_RESTART_BYTES
 from kanban.sqlite.database import Database, Translated, Tuning
 from kanban.store import codec
-from kanban.store.base import (
-    Batch,
-    EventStore,
+from kanban.store.chain import GENESIS, Chain, ChainWalker, chain_rows
+from kanban.store.migrations import apply_migrations
+from kanban.store.ports import Batch, EventStore
+from kanban.store.records import (
     NewEvent,
     ProgressCallback,
     Row,
@@ -38,8 +39,6 @@ from kanban.store.base import (
     StreamInfo,
     VerifyReport,
 )
-from kanban.store.chain import GENESIS, Chain, ChainWalker, chain_rows
-from kanban.store.migrations import apply_migrations
 
 Clock = Callable[[], datetime]
 
