@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from kanban.domain import events as ev
 from kanban.projections.base import Projection, ReadTransaction, TokenRow, UserRow
-from kanban.service.codec import decode
+from kanban.service.mapper import EventMapper
 from kanban.store.codec import format_time
 from kanban.store.records import StoredEvent
 
@@ -17,10 +17,13 @@ class AccessProjection(Projection):
     name = "access"
     handles = ev.SYSTEM_EVENTS | {c.type_name for c in (ev.BoardCreated, *ev.MEMBERSHIP_EVENTS)}
 
+    def __init__(self, mapper: EventMapper) -> None:
+        self.mapper = mapper
+
     def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
         for stored in events:
             at = format_time(stored.recorded_at)
-            event = decode(stored).event
+            event = self.mapper.decode(stored).event
             match event:
                 case ev.UserAdded():
                     tx.put_user(

@@ -10,7 +10,7 @@ from kanban.domain.model import Board, card_view
 from kanban.projections.base import BoardRow, CardWrite, Projection, ReadTransaction
 from kanban.projections.bulk import Rebuild, Replayed
 from kanban.projections.render import frame
-from kanban.service.codec import decode
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
 from kanban.store.codec import format_time
 from kanban.store.ports import EventFeed
@@ -28,9 +28,14 @@ class BoardsProjection(Projection):
     handles = ev.BOARD_EVENTS
 
     def __init__(
-        self, source: EventFeed, capacity: int = 256, rebuild_capacity: int = 2_000
+        self,
+        source: EventFeed,
+        mapper: EventMapper,
+        capacity: int = 256,
+        rebuild_capacity: int = 2_000,
     ) -> None:
         self.source = source
+        self.mapper = mapper
         self.capacity = capacity
         #: Boards a rebuild holds in memory at once.
         self.rebuild_capacity = rebuild_capacity
@@ -40,7 +45,7 @@ class BoardsProjection(Projection):
         self._boards.clear()
 
     def rebuilder(self) -> Rebuild:
-        return BoardsRebuild(self.source, self.rebuild_capacity)
+        return BoardsRebuild(self.source, self.mapper, self.rebuild_capacity)
 
     def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
         touched: dict[str, Board] = {}
@@ -56,7 +61,7 @@ class BoardsProjection(Projection):
                 board = self._board(tx, stored.stream_id)
             if board is not None and stored.version <= board.version:
                 continue  # already projected
-            record = decode(stored)
+            record = self.mapper.decode(stored)
             board = Board.fold([record], board, content_only=True)
             touched[board.id] = board
             updated[board.id] = format_time(stored.recorded_at)
@@ -90,7 +95,7 @@ class BoardsProjection(Projection):
         if version == 0:
             return None
         # Cold (restart, or evicted): the board as the read model last saw it.
-        board = load_board(self.source, board_id, version)
+        board = load_board(self.source, self.mapper, board_id, version)
         board.content_only = True  # what it folds from here on is for the view only
         return board
 
@@ -109,8 +114,9 @@ class BoardsRebuild(Rebuild):
     upserts: the last write wins).
     """
 
-    def __init__(self, source: EventFeed, capacity: int) -> None:
+    def __init__(self, source: EventFeed, mapper: EventMapper, capacity: int) -> None:
         self.source = source
+        self.mapper = mapper
         self.capacity = capacity
         self.boards: dict[str, _Folding] = {}
         self.evicted: list[_Folding] = []
@@ -124,7 +130,7 @@ class BoardsRebuild(Rebuild):
                 folding = _Folding(board, created_at=row[8])
             else:
                 # Let go earlier: folded again from its newest snapshot.
-                board = load_board(self.source, row[1], row[2])
+                board = load_board(self.source, self.mapper, row[1], row[2])
                 board.content_only = True
                 folding = _Folding(board, created_at=None)
             self.boards[row[1]] = folding

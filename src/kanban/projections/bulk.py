@@ -29,7 +29,7 @@ from kanban.domain.commands import is_board_stream
 from kanban.domain.errors import CorruptEvent, CorruptStream
 from kanban.domain.model import RecordedEvent
 from kanban.projections.base import Projection, ReadStore, ReadTransaction
-from kanban.service.codec import decode_row
+from kanban.service.mapper import EventMapper
 from kanban.store.codec import to_stored
 from kanban.store.ports import LogRows
 from kanban.store.records import JSONDict, ProgressCallback, Row
@@ -141,6 +141,7 @@ def rebuild(
     source: LogRows,
     read: ReadStore,
     projections: Sequence[Projection],
+    mapper: EventMapper,
     progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
     page: int | None = None,
@@ -155,6 +156,7 @@ def rebuild(
     event that cannot be read or folded stops it with `CorruptEvent`.
     """
     rebuilding = Rebuilding(read, projections)
+    decode_row = mapper.decode_row
     head = source.head_seq()
     after = 0
     try:

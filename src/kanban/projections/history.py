@@ -10,7 +10,7 @@ from kanban.domain import events as ev
 from kanban.domain.summary import summarize
 from kanban.projections.base import HistoryRow, HistoryTuple, Projection, ReadTransaction
 from kanban.projections.bulk import Rebuild, Replayed
-from kanban.service.codec import decode
+from kanban.service.mapper import EventMapper
 from kanban.store.codec import format_time
 from kanban.store.records import StoredEvent
 
@@ -75,7 +75,8 @@ class HistoryProjection(Projection):
     name = "history"
     handles = ev.BOARD_EVENTS
 
-    def __init__(self, capacity: int = 256) -> None:
+    def __init__(self, mapper: EventMapper, capacity: int = 256) -> None:
+        self.mapper = mapper
         self.capacity = capacity
         #: Per board, its name book as of the last event projected. Kept between
         #: batches: looking a title up in read.db cost more than the rest of a row.
@@ -88,7 +89,7 @@ class HistoryProjection(Projection):
         books: dict[str, NameBook] = {}
         rows = []
         for stored in events:
-            record = decode(stored)
+            record = self.mapper.decode(stored)
             book = books.get(stored.stream_id)
             if book is None:
                 book = books[stored.stream_id] = self._book(tx, stored)

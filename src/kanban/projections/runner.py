@@ -17,6 +17,7 @@ from kanban.projections import bulk
 from kanban.projections.base import Projection, ProjectorStatus, ReadStore
 from kanban.projections.ordered import EPOCH
 from kanban.projections.progress import ReportsProgress
+from kanban.service.mapper import EventMapper
 from kanban.store.ports import LogRows
 from kanban.store.records import ProgressCallback
 
@@ -32,6 +33,7 @@ class Projector(ReportsProgress):
         source: LogRows,
         read: ReadStore,
         projections: Sequence[Projection],
+        mapper: EventMapper,
         page: int = 500,
         poll_seconds: float = 0.5,
         linger: float = 0.004,
@@ -39,6 +41,8 @@ class Projector(ReportsProgress):
         self.source = source
         self.read = read
         self.projections = list(projections)
+        #: What the projections decode with, and the one-pass rebuild too.
+        self.mapper = mapper
         self.page = page
         self.poll_seconds = poll_seconds
         #: Seconds to wait after a wake-up before projecting (batches busy writers).
@@ -153,7 +157,9 @@ class Projector(ReportsProgress):
         self, chosen: Sequence[Projection], progress: ProgressCallback | None = None
     ) -> int:
         try:
-            reached = bulk.rebuild(self.source, self.read, chosen, progress, self._stop)
+            reached = bulk.rebuild(
+                self.source, self.read, chosen, self.mapper, progress, self._stop
+            )
         except bulk.Overtaken as exc:
             # Another process projects the same read models: finish beside it.
             log.info("rebuild continues the ordinary way: %s", exc)

@@ -47,12 +47,12 @@ class CommandBus:
     def __init__(
         self,
         store: EventLog,
-        boards: BoardRepository | None = None,
+        boards: BoardRepository,
         max_batch: int = 256,
         on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self.store = store
-        self.boards = boards or BoardRepository(store)
+        self.boards = boards
         self.max_batch = max_batch
         #: Called with the newest seq after each commit that appended events.
         self.on_commit = on_commit

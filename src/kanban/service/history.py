@@ -8,7 +8,7 @@ from typing import Any
 
 from kanban.domain.model import Board
 from kanban.domain.summary import summarize
-from kanban.service.codec import decode
+from kanban.service.mapper import EventMapper
 from kanban.store.ports import EventFeed
 
 
@@ -27,13 +27,13 @@ class HistoryItem:
     undone: bool
 
 
-def board_history(store: EventFeed, board_id: str) -> list[HistoryItem]:
+def board_history(store: EventFeed, mapper: EventMapper, board_id: str) -> list[HistoryItem]:
     """Oldest first. A unit's events are `undone` while its latest undo stands."""
     items: list[HistoryItem] = []
     undone: dict[str, bool] = {}
     board: Board | None = None
     for stored in store.read_stream(board_id):
-        record = decode(stored)
+        record = mapper.decode(stored)
         summary = summarize(record.event, board)
         board = Board.fold([record], board)
         if record.undo_of:

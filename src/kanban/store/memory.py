@@ -299,7 +299,7 @@ class _MemoryBatch(Batch):
         self.rows.extend(rows)
         last = rows[-1]
         self._tail = _Tail(last[0], bytes.fromhex(last[9]), last[8])
-        return [codec.to_stored(row) for row in rows]
+        return codec.appended(rows, events, metadata)
 
     def _check_event_ids(self, stream_id: str, events: Sequence[NewEvent]) -> None:
         seen = {row[3] for row in self.rows}

@@ -498,7 +498,7 @@ class _SQLiteBatch(Batch):
         last = rows[-1]
         self._tail = _Tail(last[0], bytes.fromhex(last[9]), last[8])
         self._versions[stream_id] = actual + len(rows)
-        return [codec.to_stored(row) for row in rows]
+        return codec.appended(rows, events, metadata)
 
     def _insert(self, rows: list[Row]) -> None:
         conn = self._conn
