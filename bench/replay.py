@@ -62,7 +62,7 @@ from kanban.domain.decide import DECISIONS, create_board
 from kanban.domain.errors import KanbanError
 from kanban.domain.model import Board, RecordedEvent
 from kanban.domain.undo import compensate, redo_target, undo_target
-from kanban.projections.bulk import Rebuild
+from kanban.projections.projection import Rebuild
 from kanban.service.mapper import EventMapper
 from kanban.settings import Settings
 from kanban.store.codec import ROW_COLUMNS

@@ -26,9 +26,11 @@ from kanban.distributed.worker import StreamWorker
 from kanban.domain.errors import KanbanError, NotTheWriter
 from kanban.feed.http import HttpFeed
 from kanban.projections.access import AccessProjection
-from kanban.projections.base import Projection, ReadSide, ReadStore
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
+from kanban.projections.progress import ReadSide
+from kanban.projections.projection import Projection
+from kanban.projections.reads import ReadStore
 from kanban.projections.runner import Projector
 from kanban.projections.sqlite import SQLiteReadStore
 from kanban.service.bus import CommandBus

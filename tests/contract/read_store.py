@@ -13,14 +13,9 @@ from typing import Any
 import orjson
 import pytest
 
-from kanban.projections.base import (
-    BoardRow,
-    HistoryRow,
-    ReadStore,
-    ReadTransaction,
-    TokenRow,
-    UserRow,
-)
+from kanban.projections.reads import ReadStore
+from kanban.projections.rows import BoardRow, HistoryRow, TokenRow, UserRow
+from kanban.projections.writes import ReadTransaction
 
 
 class Boom(Exception):

@@ -18,11 +18,12 @@ from kanban.bootstrap import Kanban, projections
 from kanban.domain import commands as cmd
 from kanban.projections import bulk
 from kanban.projections.access import AccessProjection
-from kanban.projections.base import Projection
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
+from kanban.projections.projection import Projection
 from kanban.projections.runner import Projector
-from kanban.projections.sqlite import DEFERRED_INDEXES, SQLiteReadStore
+from kanban.projections.sqlite import SQLiteReadStore
+from kanban.projections.sqlite_history import DEFERRED_INDEXES
 
 from .conftest import Client
 from .projection_story import Story, read_state, settle, tell_story

@@ -25,10 +25,11 @@ from kanban.domain import commands as cmd
 from kanban.domain import errors
 from kanban.domain.model import card_view
 from kanban.projections.access import AccessProjection
-from kanban.projections.base import Projection, ReadTransaction
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
+from kanban.projections.projection import Projection
 from kanban.projections.runner import Projector
+from kanban.projections.writes import ReadTransaction
 from kanban.service.history import board_history
 from kanban.service.repository import load_board
 from kanban.settings import Settings

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from kanban.domain.errors import Unauthenticated
 from kanban.domain.users import ADMIN_ID
-from kanban.projections.base import AccessReads, UserRow
+from kanban.projections.reads import AccessReads
+from kanban.projections.rows import UserRow
 from kanban.service import credentials
 from kanban.store.codec import format_time
 

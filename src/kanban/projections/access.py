@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kanban.domain import events as ev
-from kanban.projections.base import Projection, ReadTransaction, TokenRow, UserRow
+from kanban.projections.projection import Projection
+from kanban.projections.rows import TokenRow, UserRow
+from kanban.projections.writes import AccessWrites
 from kanban.service.mapper import EventMapper
 from kanban.store.codec import format_time
 from kanban.store.records import StoredEvent
@@ -20,7 +22,7 @@ class AccessProjection(Projection):
     def __init__(self, mapper: EventMapper) -> None:
         self.mapper = mapper
 
-    def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
+    def apply(self, tx: AccessWrites, events: Sequence[StoredEvent]) -> None:
         for stored in events:
             at = format_time(stored.recorded_at)
             event = self.mapper.decode(stored).event

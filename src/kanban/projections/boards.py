@@ -7,9 +7,10 @@ from collections.abc import Collection, Sequence
 
 from kanban.domain import events as ev
 from kanban.domain.model import Board, card_view
-from kanban.projections.base import BoardRow, CardWrite, Projection, ReadTransaction
-from kanban.projections.bulk import Rebuild, Replayed
+from kanban.projections.projection import Projection, Rebuild, Replayed
 from kanban.projections.render import frame
+from kanban.projections.rows import BoardRow, CardWrite
+from kanban.projections.writes import BoardWrites
 from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
 from kanban.store.codec import format_time
@@ -47,7 +48,7 @@ class BoardsProjection(Projection):
     def rebuilder(self) -> Rebuild:
         return BoardsRebuild(self.source, self.mapper, self.rebuild_capacity)
 
-    def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
+    def apply(self, tx: BoardWrites, events: Sequence[StoredEvent]) -> None:
         touched: dict[str, Board] = {}
         #: Per board, each changed card and the version of its latest change.
         cards: dict[str, dict[str, int]] = {}
@@ -87,7 +88,7 @@ class BoardsProjection(Projection):
             )
             self._remember(board)
 
-    def _board(self, tx: ReadTransaction, board_id: str) -> Board | None:
+    def _board(self, tx: BoardWrites, board_id: str) -> Board | None:
         version = tx.board_version(board_id)
         board = self._boards.get(board_id)
         if board is not None and board.version == version:
@@ -144,13 +145,13 @@ class BoardsRebuild(Rebuild):
         if card_id:
             folding.cards[card_id] = row[2]
 
-    def flush(self, tx: ReadTransaction) -> bool:
+    def flush(self, tx: BoardWrites) -> bool:
         for folding in self.evicted:
             folding.write(tx)
         self.evicted.clear()
         return False  # the boards still in memory are not written yet
 
-    def finish(self, tx: ReadTransaction) -> None:
+    def finish(self, tx: BoardWrites) -> None:
         self.flush(tx)
         for folding in self.boards.values():
             folding.write(tx)
@@ -167,7 +168,7 @@ class _Folding:
         #: Each card changed while folded here, and the version of its latest change.
         self.cards: dict[str, int] = {}
 
-    def write(self, tx: ReadTransaction) -> None:
+    def write(self, tx: BoardWrites) -> None:
         # A board folded again keeps the created_at of its first write (an upsert).
         created_at = self.created_at or self.updated_at
         write_board(tx, self.board, created_at, self.updated_at, self.cards)
@@ -191,7 +192,7 @@ def changes_text(event: ev.Event) -> bool:
 
 
 def write_board(
-    tx: ReadTransaction,
+    tx: BoardWrites,
     board: Board,
     created_at: str,
     updated_at: str,

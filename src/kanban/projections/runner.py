@@ -14,9 +14,11 @@ import time
 from collections.abc import Sequence
 
 from kanban.projections import bulk
-from kanban.projections.base import Projection, ProjectorStatus, ReadStore
 from kanban.projections.ordered import EPOCH
 from kanban.projections.progress import ReportsProgress
+from kanban.projections.projection import Projection
+from kanban.projections.reads import ReadStore
+from kanban.projections.rows import ProjectorStatus
 from kanban.service.mapper import EventMapper
 from kanban.store.ports import LogRows
 from kanban.store.records import ProgressCallback
