@@ -1,4 +1,7 @@
-"""Commands through the real bus and SQLite log: idempotency, concurrency, replay."""
+"""Commands through the real bus: idempotency, concurrency, replay.
+
+The log is in memory, except where a file or a second process is the point.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,12 @@ from kanban.service.repository import load_board
 from kanban.settings import Settings
 
 from .conftest import Client
+
+
+@pytest.fixture
+def kanban(memory_kanban: Kanban) -> Kanban:
+    """The bus's own behaviour needs no log on disk (time travel and processes below do)."""
+    return memory_kanban
 
 
 def test_command_result_reports_version_seq_and_created_id(alice: Client) -> None:
