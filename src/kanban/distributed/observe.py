@@ -1,11 +1,12 @@
 """How far behind the distributed read side is: per group, per consumer, and the relay.
 
 Read at the moment of asking (a `/metrics` scrape, `kanban projections
-status`), never cached. A group's applied seq is the contiguous watermark its
-workers record in the epoch's watermarks hash after every acknowledged batch;
-for a group that never wrote one (created by hand, or no batch yet) it is the
-seq up to which the group has acknowledged everything (its oldest pending
-entry minus one, else its last-delivered id). Lag in seconds is the age of
+status`), never cached. A group's applied seq is the watermark (the seq up to
+which every event is applied) that its workers record in the epoch's
+watermarks hash after every acknowledged batch; for a group that never wrote
+one (created by hand, or no batch yet) it is the seq up to which the group
+has acknowledged everything (its oldest pending entry minus one, else its
+last-delivered id). Lag in seconds is the age of
 the group's oldest unapplied event, from the log's `recorded_at`.
 
 Redis being down or frozen never raises here: the relay's figures come from
@@ -47,7 +48,7 @@ class GroupStats:
     """One consumer group: how far it has applied the log, and its consumers."""
 
     name: str
-    #: Contiguous seq the group has applied.
+    #: The group's watermark: every event up to this seq is applied.
     applied: int
     head: int
     #: Age of the oldest event the group has not applied (0 when caught up).

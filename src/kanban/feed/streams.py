@@ -24,7 +24,7 @@ def stream_key(epoch: str) -> str:
 
 
 def watermarks_key(epoch: str) -> str:
-    """Hash of group -> contiguous applied seq, written by projector workers."""
+    """Hash of group -> watermark (every event up to it applied), written by projector workers."""
     return f"{PREFIX}:{epoch}:watermarks"
 
 

@@ -158,17 +158,16 @@ class Projector(ReportsProgress):
     def _rebuild_in_one_pass(
         self, chosen: Sequence[Projection], progress: ProgressCallback | None = None
     ) -> int:
+        """Rebuild `chosen` in one pass; return the seq it projected them to (0: overtaken)."""
         try:
-            reached = bulk.rebuild(
-                self.source, self.read, chosen, self.mapper, progress, self._stop
-            )
+            done = bulk.rebuild(self.source, self.read, chosen, self.mapper, progress, self._stop)
         except bulk.Overtaken as exc:
             # Another process projects the same read models: finish beside it.
             log.info("rebuild continues the ordinary way: %s", exc)
-            reached = 0
+            done = 0
         for projection in chosen:
             projection.reset()  # what the rebuild wrote is newer than any board it kept
-        return reached
+        return done
 
     def _disown(self) -> None:
         """Mark the read models as no longer kept by a distributed worker.
@@ -186,20 +185,20 @@ class Projector(ReportsProgress):
     ) -> int:
         """Forget the named projections (all when None) and project them again from seq 0.
 
-        Returns the seq the read models reached: every event up to it was projected.
+        Returns the watermark it leaves: every event up to it was projected.
         """
         chosen = [p for p in self.projections if names is None or p.name in names]
         self._disown()
         self._advance(0)
         started = time.monotonic()
-        count = self._rebuild_in_one_pass(chosen, progress)
+        done = self._rebuild_in_one_pass(chosen, progress)
         # What was appended during the rebuild (and all of it, if it was overtaken).
         self.catch_up(progress, REBUILD_PAGE)
-        count = max(count, self._watermark)
+        watermark = max(done, self._watermark)
         log.info(
             "rebuilt %s: %d events in %.1fs",
             [p.name for p in chosen],
-            count,
+            watermark,
             time.monotonic() - started,
         )
-        return count
+        return watermark
