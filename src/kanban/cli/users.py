@@ -317,11 +317,6 @@ def _when(at: datetime | None) -> str:
     return format_time(at) if at is not None else ""
 
 
-def _short(iso: str | None) -> str:
-    """An ISO 8601 UTC time as `YYYY-MM-DD HH:MM:SS`, for tables."""
-    return iso[:19].replace("T", " ") if iso else ""
-
-
 def _user(directory: Directory, name: str) -> User:
     user = directory.by_name(name.strip())
     if user is None:

@@ -147,15 +147,6 @@ class Relay:
         published = self.store.relay_checkpoint(self.name)
         return RelayStatus(self.name, published, self.store.head_seq(), self._reachable)
 
-    @property
-    def lag(self) -> int:
-        """Committed events not yet published."""
-        return self.status().lag
-
-    @property
-    def reachable(self) -> bool:
-        return self._reachable
-
     # --- work ----------------------------------------------------------------
 
     def publish_pending(self) -> int:

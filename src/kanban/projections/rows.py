@@ -11,7 +11,7 @@ HistoryTuple = tuple[
     int, str, int, str, bytes, str, str, str, str, str | None, str | None, str | None
 ]
 #: A card to write: its view (`card_view`), the version of its latest change, and
-#: whether its title or description may have changed (see `BoardWrites.put_card`).
+#: whether its title or description may have changed (see `BoardWrites.put_cards`).
 CardWrite = tuple[dict[str, Any], int, bool]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
 
 from kanban.projections.rows import BoardRow, CardWrite, HistoryRow, HistoryTuple, TokenRow, UserRow
 
@@ -47,19 +46,14 @@ class BoardWrites(ABC):
     def put_board(self, row: BoardRow, frame: bytes) -> None:
         """Write a board's row and its frame (`render.frame`): the view without card contents."""
 
-    def put_card(
-        self, board_id: str, card: dict[str, Any], version: int, text_changed: bool = True
-    ) -> None:
-        """Write a card as its board's view shows it, with the version of its latest change.
+    @abstractmethod
+    def put_cards(self, board_id: str, cards: Sequence[CardWrite]) -> None:
+        """Write each of a board's `cards` as (card, version, text_changed): the card as
+        the board's view shows it, and the version of its latest change.
 
         `text_changed=False` promises that the card is already stored with this title
         and description (a move, an archive), so that search need not index it again.
         """
-        self.put_cards(board_id, [(card, version, text_changed)])
-
-    @abstractmethod
-    def put_cards(self, board_id: str, cards: Sequence[CardWrite]) -> None:
-        """`put_card` for each of a board's `cards`, as (card, version, text_changed)."""
 
     @abstractmethod
     def delete_card(self, board_id: str, card_id: str) -> None: ...

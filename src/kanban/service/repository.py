@@ -76,10 +76,6 @@ class BoardRepository:
             self._directory = None
         self._cache.pop(board_id, None)
 
-    def clear(self) -> None:
-        self._directory = None
-        self._cache.clear()
-
     def maybe_snapshot(self, batch: Batch, board: Board) -> None:
         """Snapshot when replaying the events since the last one would cost more than it.
 

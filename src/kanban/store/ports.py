@@ -149,15 +149,6 @@ class EventLog(EventFeed):
         with self.batch() as batch, batch.unit(alone=True):
             return batch.append(stream_id, expected_version, events, metadata)
 
-    def iter_all(self, after_seq: int = 0, page: int = 1000) -> Iterator[StoredEvent]:
-        """Every committed event after `after_seq`, read in short pages."""
-        while True:
-            events = self.read_all(after_seq, page)
-            yield from events
-            if len(events) < page:
-                return
-            after_seq = events[-1].seq
-
     @abstractmethod
     def stream_version(self, stream_id: str) -> int:
         """Committed version of a stream (0 when it has no events)."""

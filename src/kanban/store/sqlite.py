@@ -300,14 +300,6 @@ class SQLiteEventStore(EventStore):
                 for _, sql in deferred:
                     self._writer.execute(sql)
 
-    def start_new_epoch(self) -> str:
-        """Give this log a new epoch (a point-in-time restore begins a new history line)."""
-        epoch = uuid.uuid4().hex
-        with self._write_lock, self._errors("starting a new epoch"):
-            self._writer.execute("UPDATE log_meta SET value = ? WHERE key = 'epoch'", (epoch,))
-        self._epoch = epoch
-        return epoch
-
     def head_seq(self) -> int:
         with self._read("reading the head") as conn:
             (seq,) = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
