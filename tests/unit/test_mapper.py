@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import pytest
 
@@ -72,15 +74,19 @@ def test_a_type_error_from_a_bug_is_not_taken_for_a_corrupt_event() -> None:
     registry = ev.EventRegistry()
 
     @registry.register
-    class Broken(ev.BoardArchived):
-        type_name = "Broken"
+    @dataclass(frozen=True, slots=True)
+    class Buggy(ev.Event):
+        type_name: ClassVar[str] = "Buggy"
+        x: int
 
-        @classmethod
-        def from_data(cls, data: ev.JSON) -> ev.Event:
+        def __post_init__(self) -> None:
             raise TypeError("a bug")
 
+    mapper = EventMapper(registry)
     with pytest.raises(TypeError, match="a bug"):
-        EventMapper(registry).decode(stored("Broken", {}))
+        mapper.decode(stored("Buggy", {"x": 1}, seq=1))
+    with pytest.raises(TypeError, match="a bug"):  # with a key it does not know, too
+        mapper.decode(stored("Buggy", {"x": 1, "y": 2}, seq=2))
 
 
 def test_each_mapper_keeps_its_own_decoded_events() -> None:

@@ -52,7 +52,11 @@ Errors are RFC 9457 problem details with a stable `type` per kind.
 
 
 def create_app(settings: Settings | None = None, ports: Ports | None = None) -> FastAPI:
-    """The API for `settings`; `ports` go to `bootstrap` (the SQLite adapters by default)."""
+    """The API for `settings`; `ports` go to `bootstrap` (the SQLite adapters by default).
+
+    The service built at startup takes the ports over and closes them at shutdown:
+    an app given ports starts once.
+    """
     settings = settings or Settings()
 
     @asynccontextmanager

@@ -86,7 +86,8 @@ class Event:
         """
         # Every command encodes its events: scalars (most fields) skip _plain's checks.
         data = {}
-        for name in _shape(type(self)).sorted_names:
+        cls = type(self)
+        for name in (_SHAPES.get(cls) or _shape(cls)).sorted_names:
             value = getattr(self, name)
             data[name] = value if type(value) in _SCALARS else _plain(value)
         return data
@@ -98,17 +99,21 @@ class Event:
         Keys it does not know (data of a newer minor change) are left out; a field
         it needs and does not find is an UnreadableEvent.
         """
-        shape = _shape(cls)
         # Replays decode every event of the log: the common case (exactly the
-        # fields, no lists) is one comparison and one call.
-        if data.keys() != shape.names:
-            missing = shape.required - data.keys()
-            if missing:
-                raise UnreadableEvent(f"{cls.type_name} lacks {', '.join(sorted(missing))}")
-            data = {k: v for k, v in data.items() if k in shape.names}
-        if shape.flat:
-            return cls(**data)
-        return cls(**{k: _freeze(v) if type(v) is list else v for k, v in data.items()})
+        # fields) is one lookup and one call, the keys looked at only when refused.
+        shape = _SHAPES.get(cls) or _shape(cls)
+        try:
+            if shape.flat:
+                return cls(**data)
+            return cls(**{k: _freeze(v) if type(v) is list else v for k, v in data.items()})
+        except TypeError:
+            if data.keys() == shape.names:
+                raise  # not the data's keys: a bug, never taken for unreadable data
+        missing = shape.required - data.keys()
+        if missing:
+            raise UnreadableEvent(f"{cls.type_name} lacks {', '.join(sorted(missing))}")
+        # Only known keys now: a TypeError from here on is a bug, and propagates.
+        return cls(**{k: _freeze(v) for k, v in data.items() if k in shape.names})
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +151,7 @@ def _shape(cls: type) -> _Shape:
 
 def field_names(cls: type) -> tuple[str, ...]:
     """A dataclass's field names, in sorted order."""
-    return _shape(cls).sorted_names
+    return (_SHAPES.get(cls) or _shape(cls)).sorted_names
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

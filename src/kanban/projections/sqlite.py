@@ -97,7 +97,8 @@ class SQLiteReadStore(SQLiteBoardReads, SQLiteHistoryReads, SQLiteAccessReads, R
     @contextmanager
     def transaction(self) -> Iterator[ReadTransaction]:
         with self._lock:
-            self._db.check_open()
+            if self._db.closed:
+                self._db.check_open()
             conn = self._db.writer
             with self._db.errors("starting a read-model transaction"):
                 conn.execute("BEGIN IMMEDIATE")
@@ -110,7 +111,7 @@ class SQLiteReadStore(SQLiteBoardReads, SQLiteHistoryReads, SQLiteAccessReads, R
                 raise
             with self._db.errors("committing the read models"):
                 conn.execute("COMMIT")
-            self._db.restart_wal()
+            self._db.checkpointer.restart(conn)
 
     # --- reads ---------------------------------------------------------------
 

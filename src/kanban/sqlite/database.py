@@ -146,7 +146,8 @@ class Database:
 
     def reader(self) -> sqlite3.Connection:
         """This thread's read-only connection: each statement reads its own snapshot."""
-        self.check_open()
+        if self.closed:  # not check_open(): every read passes here
+            self.check_open()
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             with self.errors(f"connecting to {self.name}"):
@@ -164,12 +165,6 @@ class Database:
     def local(self) -> threading.local:
         """Per-thread memory beside each thread's reader (say, what it last read)."""
         return self._local
-
-    # --- between writes ----------------------------------------------------------
-
-    def restart_wal(self) -> None:
-        """Start the WAL over if it outgrew its limit; only between the writer's writes."""
-        self.checkpointer.restart(self.writer)
 
     def close(self) -> None:
         """Stop the checkpoints and close every connection; the owner holds its writer lock."""

@@ -25,7 +25,7 @@ from kanban.domain.errors import (
     StorageError,
 )
 from kanban.sqlite.checkpointer import WAL_RESTART_BYTES
-from kanban.sqlite.database import Database, Translated, Tuning
+from kanban.sqlite.database import Database, Tuning
 from kanban.store import codec
 from kanban.store.chain import GENESIS, Chain, ChainWalker, chain_rows
 from kanban.store.migrations import apply_migrations
@@ -120,6 +120,8 @@ class SQLiteEventStore(EventStore):
         tuning = replace(LOG_TUNING, busy_timeout_ms=busy_timeout_ms)
         self._db = Database(self.path, tuning, "the event log")
         self._writer = self._db.writer
+        #: Wraps every statement: the database's own, not a method calling it.
+        self._errors = self._db.errors
         try:
             with self._errors("opening the event log"):
                 apply_migrations(self._writer)
@@ -142,9 +144,6 @@ class SQLiteEventStore(EventStore):
         return cls(path, key=key, clock=clock, busy_timeout_ms=busy_timeout_ms, epoch=epoch)
 
     # --- connections ---------------------------------------------------------
-
-    def _errors(self, action: str) -> Translated:
-        return self._db.errors(action)
 
     @contextmanager
     def _read(self, action: str) -> Iterator[sqlite3.Connection]:
@@ -213,7 +212,7 @@ class SQLiteEventStore(EventStore):
             try:
                 # Before this write rather than after the last: the batch before it
                 # is answered and projected without waiting for the WAL to start over.
-                self._db.restart_wal()
+                self._db.checkpointer.restart(conn)
                 with self._errors("starting a write transaction"):
                     conn.execute("BEGIN IMMEDIATE")
                 batch: _SQLiteBatch | None = None
