@@ -62,12 +62,11 @@ from kanban.domain.decide import DECISIONS, create_board
 from kanban.domain.errors import KanbanError
 from kanban.domain.model import Board, RecordedEvent
 from kanban.domain.undo import compensate, redo_target, undo_target
-from kanban.projections import bulk
-from kanban.projections.bulk import Rebuild
-from kanban.service import codec
+from kanban.projections.projection import Rebuild
+from kanban.service.mapper import EventMapper
 from kanban.settings import Settings
-from kanban.store.base import Batch
 from kanban.store.codec import ROW_COLUMNS
+from kanban.store.ports import Batch
 from kanban.store.sqlite import SQLiteEventStore
 
 SECTION_REPLAY = "4 replay"
@@ -141,14 +140,19 @@ def _command(rng: random.Random, board: Board, serial: int) -> tuple[cmd.Command
 
 
 def _decide(
-    batch: Batch, board: Board, command: cmd.Command, kind: str | None, actor: str
+    mapper: EventMapper,
+    batch: Batch,
+    board: Board,
+    command: cmd.Command,
+    kind: str | None,
+    actor: str,
 ) -> tuple[list[ev.Event], str | None, str | None]:
     """(events, undo_of, redo_of), as the command's handler would decide them."""
     if kind is None:
         return DECISIONS[type(command)](board, command), None, None
     unit = undo_target(board, actor) if kind == "undo" else redo_target(board, actor)
     stored = batch.read_stream(board.id, unit.first_version, unit.last_version)
-    events = compensate(board, actor, unit, [r.event for r in codec.decode_all(stored)], kind)
+    events = compensate(board, actor, unit, [r.event for r in mapper.decode_all(stored)], kind)
     return events, *((unit.unit_id, None) if kind == "undo" else (None, unit.unit_id))
 
 
@@ -156,6 +160,7 @@ def build_log(data_dir: Path, events: int, boards: int = BOARDS, seed: int = 9) 
     """Write about `events` events (whole commands) over `boards` boards; return the head."""
     data_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
+    mapper = EventMapper()
     folded: dict[str, Board] = {}
     ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(boards)]
     with SQLiteEventStore.open(data_dir / "events.db") as store:
@@ -178,15 +183,17 @@ def build_log(data_dir: Path, events: int, boards: int = BOARDS, seed: int = 9) 
                     else:
                         command, kind = _command(rng, board, serial)
                         try:
-                            decided, undo_of, redo_of = _decide(batch, board, command, kind, actor)
+                            decided, undo_of, redo_of = _decide(
+                                mapper, batch, board, command, kind, actor
+                            )
                         except KanbanError:
                             continue
                     if not decided:
                         continue
                     ctx = cmd.CommandContext(actor, str(uuid.uuid4()))
-                    meta = codec.metadata(ctx, command, undo_of, redo_of)
+                    meta = mapper.metadata(ctx, command, undo_of, redo_of)
                     version = board.version if board else 0
-                    stored = batch.append(board_id, version, codec.encode(decided), meta)
+                    stored = batch.append(board_id, version, mapper.encode(decided), meta)
                     for event, row in zip(decided, stored, strict=True):
                         record = RecordedEvent(
                             event,
@@ -285,14 +292,14 @@ def rebuild_stages(data_dir: Path) -> dict[str, float]:
         projection.rebuilder = timed_part  # type: ignore[method-assign]
     source = projector.source
     source.read_rows = timed("read the log", source.read_rows)  # type: ignore[method-assign]
-    plain_decode = bulk.decode_row
-    bulk.decode_row = timed("decode rows", plain_decode)
+    # This rebuilder's own mapper, which nothing else shares.
+    mapper = projector.mapper
+    mapper.decode_row = timed("decode rows", mapper.decode_row)  # type: ignore[method-assign]
     try:
         start = clock()
         projector.rebuild()
         total = clock() - start
     finally:
-        bulk.decode_row = plain_decode
         close()
     spent["the rest"] = total - sum(spent.values())
     return spent

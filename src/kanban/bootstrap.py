@@ -23,18 +23,21 @@ import redis
 
 from kanban.distributed.relay import Relay
 from kanban.distributed.worker import StreamWorker
-from kanban.domain.errors import KanbanError
+from kanban.domain.errors import KanbanError, NotTheWriter
 from kanban.feed.http import HttpFeed
 from kanban.projections.access import AccessProjection
-from kanban.projections.base import Projection, ReadSide, ReadStore
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
+from kanban.projections.progress import ReadSide
+from kanban.projections.projection import Projection
+from kanban.projections.reads import ReadStore
 from kanban.projections.runner import Projector
 from kanban.projections.sqlite import SQLiteReadStore
 from kanban.service.bus import CommandBus
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import BoardRepository
 from kanban.settings import Settings
-from kanban.store.base import EventFeed, EventStore
+from kanban.store.ports import EventFeed, EventStore
 from kanban.store.sqlite import SQLiteEventStore
 
 Clock = Callable[[], datetime]
@@ -44,10 +47,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class NotTheWriter(KanbanError):
-    """This process has no log: commands and log reads go to the writer."""
+@dataclass(frozen=True)
+class Ports:
+    """The adapters `bootstrap` wires the service around; None: the SQLite one in the data dir.
 
-    kind = "not-the-writer"
+    The `Kanban` built takes them over: its `close()` closes them. Tests pass a
+    `MemoryEventStore` here (no fsyncs) and the read store of their choice.
+    """
+
+    #: The event log (a writer only).
+    log: EventStore | None = None
+    #: The read models.
+    read: ReadStore | None = None
+    clock: Clock = utc_now
 
 
 @dataclass
@@ -58,13 +70,15 @@ class Kanban:
     feed: EventFeed
     read: ReadStore
     projector: ReadSide
+    #: What everyone here decodes events with: one cache for the whole process.
+    mapper: EventMapper
     store: EventStore | None = None
     boards: BoardRepository | None = None
     bus: CommandBus | None = None
     #: Publishes the log to Redis (writer with `redis_url`).
     relay: Relay | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
-    clock: Clock = field(default=lambda: utc_now())
+    clock: Clock = field(default=utc_now)
 
     @property
     def log(self) -> EventStore:
@@ -117,8 +131,14 @@ def open_log(settings: Settings, clock: Clock = utc_now) -> EventStore:
     return SQLiteEventStore.open(settings.log_path, key=settings.log_key_bytes, clock=clock)
 
 
-def projections(feed: EventFeed) -> list[Projection]:
-    return [BoardsProjection(feed), HistoryProjection(), AccessProjection()]
+def open_read(settings: Settings) -> ReadStore:
+    """The read models in their SQLite file."""
+    settings.read_path.parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteReadStore(settings.read_path)
+
+
+def projections(feed: EventFeed, mapper: EventMapper) -> list[Projection]:
+    return [BoardsProjection(feed, mapper), HistoryProjection(mapper), AccessProjection(mapper)]
 
 
 def redis_client(url: str) -> redis.Redis:
@@ -135,54 +155,73 @@ def claim_idle_ms(settings: Settings) -> int:
     return max(round(settings.claim_idle * 1000), 1)
 
 
-def bootstrap(settings: Settings, clock: Clock = utc_now) -> Kanban:
+def bootstrap(settings: Settings, ports: Ports | None = None) -> Kanban:
+    """The service for `settings`, on `ports` (the SQLite adapters where they give none)."""
+    ports = ports or Ports()
     if settings.role == "query":
-        return _query_replica(settings)
-    store = open_log(settings, clock)
-    boards = BoardRepository(store, settings.board_cache, settings.snapshot_every)
-    settings.read_path.parent.mkdir(parents=True, exist_ok=True)
-    read = SQLiteReadStore(settings.read_path)
+        return _query_replica(settings, ports)
+    clock = ports.clock
+    store = ports.log or open_log(settings, clock)
+    try:
+        read = ports.read or open_read(settings)
+    except BaseException:
+        store.close()
+        raise
+    mapper = EventMapper()
+    boards = BoardRepository(store, mapper, settings.board_cache, settings.snapshot_every)
     if settings.redis_url is None:
-        projector = Projector(store, read, projections(store))
+        projector = Projector(store, read, projections(store, mapper), mapper)
         bus = CommandBus(store, boards, settings.max_batch, on_commit=projector.wake)
-        return Kanban(settings, store, read, projector, store, boards, bus, clock=clock)
+        return Kanban(settings, store, read, projector, mapper, store, boards, bus, clock=clock)
     client = redis_client(settings.redis_url)
     relay = Relay(store, client)
     worker = StreamWorker(
         client,
         store,
         read,
-        projections(store),
+        projections(store, mapper),
         settings.group or "writer",
         consumer_name(settings),
         claim_idle_ms=claim_idle_ms(settings),
     )
     bus = CommandBus(store, boards, settings.max_batch, on_commit=relay.wake)
     return Kanban(
-        settings, store, read, worker, store, boards, bus, relay, [client.close], clock=clock
+        settings,
+        store,
+        read,
+        worker,
+        mapper,
+        store,
+        boards,
+        bus,
+        relay,
+        [client.close],
+        clock=clock,
     )
 
 
-def _query_replica(settings: Settings) -> Kanban:
+def _query_replica(settings: Settings, ports: Ports) -> Kanban:
     if not settings.redis_url or not settings.writer_url:
         raise KanbanError("a query replica needs both --redis-url and --writer-url")
     feed = HttpFeed(settings.writer_url, _feed_token(settings))
     client = redis_client(settings.redis_url)
-    settings.read_path.parent.mkdir(parents=True, exist_ok=True)
-    read = SQLiteReadStore(settings.read_path)
+    read = ports.read or open_read(settings)
     # One group per read database: two replicas on one host must not split the stream.
     place = hashlib.sha1(str(settings.read_path.resolve()).encode()).hexdigest()[:8]
     group = settings.group or f"query-{socket.gethostname()}-{place}"
+    mapper = EventMapper()
     worker = StreamWorker(
         client,
         feed,
         read,
-        projections(feed),
+        projections(feed, mapper),
         group,
         consumer_name(settings),
         claim_idle_ms=claim_idle_ms(settings),
     )
-    return Kanban(settings, feed, read, worker, closers=[client.close, feed.close])
+    return Kanban(
+        settings, feed, read, worker, mapper, closers=[client.close, feed.close], clock=ports.clock
+    )
 
 
 def stream_worker(settings: Settings) -> Kanban:
@@ -205,18 +244,18 @@ def stream_worker(settings: Settings) -> Kanban:
         )
     client = redis_client(settings.redis_url)
     closers.append(client.close)
-    settings.read_path.parent.mkdir(parents=True, exist_ok=True)
-    read = SQLiteReadStore(settings.read_path)
+    read = open_read(settings)
+    mapper = EventMapper()
     worker = StreamWorker(
         client,
         feed,
         read,
-        projections(feed),
+        projections(feed, mapper),
         settings.group or "writer",
         consumer_name(settings),
         claim_idle_ms=claim_idle_ms(settings),
     )
-    return Kanban(settings, feed, read, worker, closers=closers)
+    return Kanban(settings, feed, read, worker, mapper, closers=closers)
 
 
 def _feed_token(settings: Settings) -> str:
@@ -234,4 +273,5 @@ def rebuilder(settings: Settings) -> tuple[Projector, Callable[[], None]]:
         read.close()
         store.close()
 
-    return Projector(store, read, projections(store)), close
+    mapper = EventMapper()
+    return Projector(store, read, projections(store, mapper), mapper), close

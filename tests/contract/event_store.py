@@ -1,8 +1,10 @@
-"""The contract every EventStore implementation must honour.
+"""The contracts every event store implementation must honour, one per port.
 
-A test module subclasses `EventStoreContract` (as `Test...`) and provides a
-`make_store` fixture: a factory returning a fresh, empty store, optionally with
-an injected clock, that it closes at teardown.
+An implementation's test module subclasses each contract (as `Test...`), with a
+mixin that provides a `make_store` fixture: a factory returning a fresh, empty
+store, optionally with an injected clock, that it closes at teardown. Every
+adapter implements every port (`EventStore`), so a contract may use another
+port to check its own (an append then a verify).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -19,8 +21,9 @@ from hypothesis import strategies as st
 
 from kanban.domain.errors import ConcurrencyError, LogCorrupted, StorageError
 from kanban.store import codec
-from kanban.store.base import EventStore, NewEvent, Snapshot, StreamInfo
 from kanban.store.chain import Chain, ChainWalker
+from kanban.store.ports import EventLog, EventStore, LogRows, RelayCheckpoints
+from kanban.store.records import NewEvent, Snapshot, StoredEvent, StreamInfo
 
 Clock = Callable[[], datetime]
 MakeStore = Callable[..., EventStore]
@@ -38,6 +41,16 @@ def meta(command_id: str = "cmd", actor: str = "alice") -> dict[str, object]:
     return {"command_id": command_id, "actor": actor}
 
 
+def iter_all(store: EventLog, after_seq: int = 0, page: int = 1000) -> Iterator[StoredEvent]:
+    """Every committed event after `after_seq`, read in pages of `read_all`."""
+    while True:
+        events = store.read_all(after_seq, page)
+        yield from events
+        if len(events) < page:
+            return
+        after_seq = events[-1].seq
+
+
 class ListClock:
     """Returns the given instants in turn, then keeps returning the last one."""
 
@@ -52,7 +65,9 @@ class Boom(Exception):
     pass
 
 
-class EventStoreContract:
+class StoreFixtures:
+    """`make_store` (the implementation's) and `store`, one fresh store of it."""
+
     @pytest.fixture
     def make_store(self) -> MakeStore:
         raise NotImplementedError("subclasses provide a make_store fixture")
@@ -60,6 +75,10 @@ class EventStoreContract:
     @pytest.fixture
     def store(self, make_store: MakeStore) -> EventStore:
         return make_store()
+
+
+class EventLogContract(StoreFixtures):
+    """Appending, reading back, batches, snapshots: `EventLog`."""
 
     # --- appending and reading back -----------------------------------------
 
@@ -87,12 +106,12 @@ class EventStoreContract:
         assert event.recorded_at == T0
         assert event.recorded_at.tzinfo == UTC
 
-    def test_returned_dicts_are_copies(self, store: EventStore) -> None:
+    def test_returned_dicts_are_copies(self, store: EventLog) -> None:
         [event] = store.append("b", 0, [new_event(title="a")], meta())
         event.data["title"] = "changed"
         assert store.read_stream("b")[0].data == {"title": "a"}
 
-    def test_versions_are_gapless_per_stream(self, store: EventStore) -> None:
+    def test_versions_are_gapless_per_stream(self, store: EventLog) -> None:
         store.append("a", 0, [new_event(), new_event()], meta())
         store.append("a", 2, [new_event()], meta())
         store.append("b", 0, [new_event()], meta())
@@ -104,7 +123,7 @@ class EventStoreContract:
         assert store.stream_version("nope") == 0
         assert store.read_stream("nope") == []
 
-    def test_seqs_increase_across_streams(self, store: EventStore) -> None:
+    def test_seqs_increase_across_streams(self, store: EventLog) -> None:
         for stream in ["a", "b", "a", "c", "b"]:
             store.append(stream, store.stream_version(stream), [new_event()], meta())
         events = store.read_all()
@@ -112,7 +131,7 @@ class EventStoreContract:
         assert [e.stream_id for e in events] == ["a", "b", "a", "c", "b"]
         assert store.head_seq() == 5
 
-    def test_empty_append_writes_nothing(self, store: EventStore) -> None:
+    def test_empty_append_writes_nothing(self, store: EventLog) -> None:
         assert store.append("a", 0, [], meta()) == []
         assert store.head_seq() == 0
         assert store.streams() == []
@@ -120,7 +139,7 @@ class EventStoreContract:
     def test_empty_log(self, store: EventStore) -> None:
         assert store.head_seq() == 0
         assert store.read_all() == []
-        assert list(store.iter_all()) == []
+        assert list(iter_all(store)) == []
         report = store.verify()
         assert report.ok
         assert (report.checked, report.head_seq) == (0, 0)
@@ -148,14 +167,14 @@ class EventStoreContract:
         store.append("b", 0, [new_event()], meta())
         assert store.verify().ok
 
-    def test_metadata_must_be_json(self, store: EventStore) -> None:
+    def test_metadata_must_be_json(self, store: EventLog) -> None:
         with pytest.raises(TypeError):
             store.append("a", 0, [new_event()], {"command_id": {1, 2}})
         with pytest.raises(TypeError):
             store.append("a", 0, [new_event(when=object())], meta())
         assert store.head_seq() == 0
 
-    def test_metadata_keys_are_stored_sorted(self, store: EventStore) -> None:
+    def test_metadata_keys_are_stored_sorted(self, store: EventLog) -> None:
         [event] = store.append("a", 0, [new_event(z=1, a=2)], {"b": 1, "a": {"d": 1, "c": 2}})
         assert list(event.metadata) == ["a", "b"]
         assert list(event.metadata["a"]) == ["c", "d"]
@@ -200,7 +219,7 @@ class EventStoreContract:
         assert (event.seq, event.version) == (2, 2)
         assert store.verify().ok
 
-    def test_a_unit_alone_commits_with_its_batch(self, store: EventStore) -> None:
+    def test_a_unit_alone_commits_with_its_batch(self, store: EventLog) -> None:
         with store.batch() as batch, batch.unit(alone=True):
             batch.append("a", 0, [new_event(), new_event()], meta())
         assert [(e.seq, e.version) for e in store.read_stream("a")] == [(1, 1), (2, 2)]
@@ -220,7 +239,7 @@ class EventStoreContract:
         assert event.seq == 1
         assert store.verify().ok
 
-    def test_uncommitted_appends_are_invisible_to_readers(self, store: EventStore) -> None:
+    def test_uncommitted_appends_are_invisible_to_readers(self, store: EventLog) -> None:
         with store.batch() as batch:
             batch.append("a", 0, [new_event()], meta("c"))
             assert batch.stream_version("a") == 1
@@ -230,13 +249,13 @@ class EventStoreContract:
             assert store.stream_version("a") == 0
         assert store.head_seq() == 1
 
-    def test_batches_do_not_nest(self, store: EventStore) -> None:
+    def test_batches_do_not_nest(self, store: EventLog) -> None:
         with store.batch(), pytest.raises(RuntimeError), store.batch():
             pass
 
     # --- reading the whole log --------------------------------------------------
 
-    def test_read_all_pages(self, store: EventStore) -> None:
+    def test_read_all_pages(self, store: EventLog) -> None:
         for i in range(10):
             stream = f"s{i % 3}"
             store.append(stream, store.stream_version(stream), [new_event()], meta())
@@ -245,11 +264,11 @@ class EventStoreContract:
         assert [e.seq for e in store.read_all(9)] == [10]
         assert store.read_all(10) == []
         assert store.read_all(0, 0) == []
-        assert [e.seq for e in store.iter_all(page=4)] == list(range(1, 11))
-        assert [e.seq for e in store.iter_all(after_seq=7, page=2)] == [8, 9, 10]
-        assert list(store.iter_all(page=5)) == store.read_all()
+        assert [e.seq for e in iter_all(store, page=4)] == list(range(1, 11))
+        assert [e.seq for e in iter_all(store, after_seq=7, page=2)] == [8, 9, 10]
+        assert list(iter_all(store, page=5)) == store.read_all()
 
-    def test_streams_in_order_of_first_event(self, store: EventStore) -> None:
+    def test_streams_in_order_of_first_event(self, store: EventLog) -> None:
         for stream in ["b", "a", "b", "c", "b"]:
             store.append(stream, store.stream_version(stream), [new_event()], meta())
         assert store.streams() == [StreamInfo("b", 3), StreamInfo("a", 1), StreamInfo("c", 1)]
@@ -271,7 +290,7 @@ class EventStoreContract:
         # The same instant in another zone is the same answer.
         assert store.version_at("a", t2.astimezone(timezone(timedelta(hours=9)))) == 3
 
-    def test_version_at_rejects_naive_datetimes(self, store: EventStore) -> None:
+    def test_version_at_rejects_naive_datetimes(self, store: EventLog) -> None:
         with pytest.raises(ValueError, match="naive"):
             store.version_at("a", datetime(2025, 1, 1))
 
@@ -290,7 +309,7 @@ class EventStoreContract:
 
     # --- snapshots and commands --------------------------------------------------
 
-    def test_snapshots_round_trip(self, store: EventStore) -> None:
+    def test_snapshots_round_trip(self, store: EventLog) -> None:
         with store.batch() as batch:
             for version in (2, 5, 9):
                 batch.save_snapshot(Snapshot("a", version, 1, f"state-{version}".encode()))
@@ -303,7 +322,7 @@ class EventStoreContract:
             batch.save_snapshot(Snapshot("a", 9, 2, b"rebuilt"))
         assert store.load_snapshot("a") == Snapshot("a", 9, 2, b"rebuilt")
 
-    def test_snapshot_in_failed_unit_is_dropped(self, store: EventStore) -> None:
+    def test_snapshot_in_failed_unit_is_dropped(self, store: EventLog) -> None:
         def failing_unit() -> None:
             with batch.unit():
                 batch.save_snapshot(Snapshot("a", 3, 1, b"x"))
@@ -316,7 +335,7 @@ class EventStoreContract:
         assert store.load_snapshot("a") is None
         assert store.load_snapshot("b") == Snapshot("b", 1, 1, b"y")
 
-    def test_events_for_command(self, store: EventStore) -> None:
+    def test_events_for_command(self, store: EventLog) -> None:
         store.append("a", 0, [new_event()], meta("c-1"))
         store.append("b", 0, [new_event(), new_event()], meta("c-2"))
         store.append("a", 1, [new_event()], meta("c-1"))
@@ -325,6 +344,45 @@ class EventStoreContract:
             assert [(e.seq, e.stream_id) for e in found] == [(1, "a"), (4, "a")]
             assert [e.seq for e in batch.events_for_command("c-2")] == [2, 3]
             assert batch.events_for_command("nope") == []
+
+    def test_epoch_is_stable(self, store: EventLog) -> None:
+        assert store.epoch()
+        assert store.epoch() == store.epoch()
+
+    @settings(
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors]
+    )
+    @given(
+        ops=st.lists(
+            st.tuples(st.sampled_from(["a", "b", "c", "board-ü"]), st.integers(0, 3)),
+            max_size=12,
+        )
+    )
+    def test_random_appends_read_back_in_order(
+        self, make_store: MakeStore, ops: list[tuple[str, int]]
+    ) -> None:
+        store = make_store()
+        expected: list[tuple[str, str]] = []
+        for stream, count in ops:
+            events = [new_event(n=n) for n in range(count)]
+            store.append(stream, store.stream_version(stream), events, meta())
+            expected += [(stream, e.event_id) for e in events]
+        read = store.read_all()
+        assert [(e.stream_id, e.event_id) for e in read] == expected
+        assert [e.seq for e in read] == list(range(1, len(expected) + 1))
+        versions: dict[str, int] = {}
+        for event in read:
+            versions[event.stream_id] = versions.get(event.stream_id, 0) + 1
+            assert event.version == versions[event.stream_id]
+        assert {s.stream_id: s.version for s in store.streams()} == versions
+        report = store.verify()
+        assert report.ok, report.reason
+        assert report.checked == len(expected)
+        store.close()
+
+
+class LogVerifierContract(StoreFixtures):
+    """The walk of the hash chain: `LogVerifier`."""
 
     # --- the hash chain ------------------------------------------------------------
 
@@ -345,18 +403,18 @@ class EventStoreContract:
         first, second = store.read_all()
         assert first.hash != second.hash
 
-    def test_epoch_is_stable(self, store: EventStore) -> None:
-        assert store.epoch()
-        assert store.epoch() == store.epoch()
+
+class LogRowsContract(StoreFixtures):
+    """Rows exactly as stored, for backup and restore: `LogRows`."""
 
     # --- rows exactly as stored: backup and restore -----------------------------
 
-    def _fill(self, store: EventStore) -> None:
+    def _fill(self, store: LogRows) -> None:
         store.append("b-ü", 0, [new_event(title="Ünïcode ✓", n=1.5), new_event()], meta("c1"))
         store.append("a", 0, [new_event(nested={"z": 1, "a": [1, None]})], meta("c2", "bob"))
         store.append("b-ü", 2, [new_event(), new_event(), new_event()], meta("c3"))
 
-    def test_read_rows_are_the_stored_fields_in_seq_order(self, store: EventStore) -> None:
+    def test_read_rows_are_the_stored_fields_in_seq_order(self, store: LogRows) -> None:
         self._fill(store)
         rows = store.read_rows(0, 100)
         assert [type(row) for row in rows] == [tuple] * 6
@@ -436,10 +494,14 @@ class EventStoreContract:
             target.import_rows(rows)
         assert target.read_rows(0, 100) == rows[:2]
 
+
+class RelayCheckpointsContract(StoreFixtures):
+    """How far each relay has published the log: `RelayCheckpoints`."""
+
     # --- relay checkpoints -----------------------------------------------------
 
     def test_relay_checkpoints_start_at_zero_and_keep_the_last_saved(
-        self, store: EventStore
+        self, store: RelayCheckpoints
     ) -> None:
         assert store.relay_checkpoint("relay") == 0
         store.save_relay_checkpoint("relay", 7)
@@ -458,12 +520,14 @@ class EventStoreContract:
         assert report.ok, report.reason
         assert report.checked == 1
 
-    def test_relay_checkpoint_cannot_be_saved_inside_a_batch(self, store: EventStore) -> None:
+    def test_relay_checkpoint_cannot_be_saved_inside_a_batch(self, store: RelayCheckpoints) -> None:
         with store.batch(), pytest.raises(RuntimeError):
             store.save_relay_checkpoint("relay", 1)
         assert store.relay_checkpoint("relay") == 0
 
-    def test_relay_checkpoint_waits_for_a_batch_in_another_thread(self, store: EventStore) -> None:
+    def test_relay_checkpoint_waits_for_a_batch_in_another_thread(
+        self, store: RelayCheckpoints
+    ) -> None:
         saved = threading.Event()
 
         def save() -> None:
@@ -482,33 +546,3 @@ class EventStoreContract:
 
     # make_store builds a fresh store per example, so a function-scoped factory
     # is fine; every implementation runs this one method, hence "executors".
-    @settings(
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors]
-    )
-    @given(
-        ops=st.lists(
-            st.tuples(st.sampled_from(["a", "b", "c", "board-ü"]), st.integers(0, 3)),
-            max_size=12,
-        )
-    )
-    def test_random_appends_read_back_in_order(
-        self, make_store: MakeStore, ops: list[tuple[str, int]]
-    ) -> None:
-        store = make_store()
-        expected: list[tuple[str, str]] = []
-        for stream, count in ops:
-            events = [new_event(n=n) for n in range(count)]
-            store.append(stream, store.stream_version(stream), events, meta())
-            expected += [(stream, e.event_id) for e in events]
-        read = store.read_all()
-        assert [(e.stream_id, e.event_id) for e in read] == expected
-        assert [e.seq for e in read] == list(range(1, len(expected) + 1))
-        versions: dict[str, int] = {}
-        for event in read:
-            versions[event.stream_id] = versions.get(event.stream_id, 0) + 1
-            assert event.version == versions[event.stream_id]
-        assert {s.stream_id: s.version for s in store.streams()} == versions
-        report = store.verify()
-        assert report.ok, report.reason
-        assert report.checked == len(expected)
-        store.close()

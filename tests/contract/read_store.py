@@ -13,18 +13,24 @@ from typing import Any
 import orjson
 import pytest
 
-from kanban.projections.base import (
-    BoardRow,
-    HistoryRow,
-    ReadStore,
-    ReadTransaction,
-    TokenRow,
-    UserRow,
-)
+from kanban.projections.reads import ReadStore
+from kanban.projections.rows import BoardRow, HistoryRow, TokenRow, UserRow
+from kanban.projections.writes import ReadTransaction
 
 
 class Boom(Exception):
     pass
+
+
+def put_card(
+    tx: ReadTransaction,
+    board_id: str,
+    card: dict[str, Any],
+    version: int,
+    text_changed: bool = True,
+) -> None:
+    """One card's `put_cards`."""
+    tx.put_cards(board_id, [(card, version, text_changed)])
 
 
 def board_row(board_id: str = "b", title: str = "Board", version: int = 1, **kw: Any) -> BoardRow:
@@ -148,7 +154,7 @@ class ReadStoreContract:
             with read_store.transaction() as tx:
                 tx.set_checkpoint("boards", 1)
                 tx.put_board(board_row(), frame())
-                tx.put_card("b", card("c", "Card"), 1)
+                put_card(tx, "b", card("c", "Card"), 1)
                 tx.add_history([history_row(1)])
                 raise Boom
 
@@ -197,22 +203,22 @@ class ReadStoreContract:
         with read_store.transaction() as tx:
             tx.put_board(board_row(version=3), frame("b", 3, (["c1", "c3"], ["c2"]), ([], [])))
             for n, c in enumerate((one, two, gone), start=1):
-                tx.put_card("b", c, n)
+                put_card(tx, "b", c, n)
         assert read_store.board_view("b", False) == (3, view("b", 3, [one, gone], []))
         assert read_store.board_view("b", True) == (3, view("b", 3, [one, gone, two], []))
         # Later versions: one card changes and moves, one goes; the rest are as they were.
         renamed = {**one, "title": "Renamed", "column_id": "k1"}
         with read_store.transaction() as tx:
             tx.put_board(board_row(version=5), frame("b", 5, ([], ["c2"]), (["c1"], [])))
-            tx.put_card("b", renamed, 4)
+            put_card(tx, "b", renamed, 4)
             tx.delete_card("b", "c3")
         assert read_store.board_view("b", True) == (5, view("b", 5, [two], [renamed]))
         assert read_store.board_view("b", False) == (5, view("b", 5, [], [renamed]))
 
     def test_cards_are_stored_replaced_and_deleted(self, read_store: ReadStore) -> None:
         with read_store.transaction() as tx:
-            tx.put_card("b", card("c", "First", labels=["x"]), 2)
-            tx.put_card("b", card("c", "Second", labels=["y"]), 3)
+            put_card(tx, "b", card("c", "First", labels=["x"]), 2)
+            put_card(tx, "b", card("c", "Second", labels=["y"]), 3)
             tx.delete_card("b", "never-there")
         second = card("c", "Second", labels=["y"])
         assert read_store.card("b", "c") == {"board_id": "b", **second, "version": 3}
@@ -225,10 +231,10 @@ class ReadStoreContract:
         self, read_store: ReadStore
     ) -> None:
         with read_store.transaction() as tx:
-            tx.put_card("b", card("c1", "Projector batches", "written in one transaction"), 1)
-            tx.put_card("b", card("c2", "Search", "full-text over titles"), 2)
-            tx.put_card("b", card("c3", "Old title", ""), 3)
-            tx.put_card("b", card("c3", "Renamed", ""), 4)
+            put_card(tx, "b", card("c1", "Projector batches", "written in one transaction"), 1)
+            put_card(tx, "b", card("c2", "Search", "full-text over titles"), 2)
+            put_card(tx, "b", card("c3", "Old title", ""), 3)
+            put_card(tx, "b", card("c3", "Renamed", ""), 4)
 
         def found(query: str) -> list[str]:
             return sorted(hit["id"] for hit in read_store.search(query, 10))
@@ -251,7 +257,7 @@ class ReadStoreContract:
     ) -> None:
         with read_store.transaction() as tx:
             tx.put_cards("b", [(card("c1", "Alpha"), 1, True), (card("c2", "Beta"), 2, True)])
-            tx.put_card("other", card("c1", "Alpha elsewhere"), 1)
+            put_card(tx, "other", card("c1", "Alpha elsewhere"), 1)
         moved = {**card("c1", "Alpha"), "column_id": "k2"}
         with read_store.transaction() as tx:
             # c1 moved (its words as they were), c2 renamed, c3 new: one call.
@@ -277,7 +283,7 @@ class ReadStoreContract:
         self, read_store: ReadStore, query: str
     ) -> None:
         with read_store.transaction() as tx:
-            tx.put_card("b", card("c", "foo and bar"), 1)
+            put_card(tx, "b", card("c", "foo and bar"), 1)
         hits = read_store.search(query, 10)
         assert all(hit["id"] == "c" for hit in hits)
 
@@ -343,7 +349,7 @@ class ReadStoreContract:
     def test_clear_forgets_one_projection_only(self, read_store: ReadStore) -> None:
         with read_store.transaction() as tx:
             tx.put_board(board_row(), frame("b", 1, (["c"], [])))
-            tx.put_card("b", card("c", "Kept"), 1)
+            put_card(tx, "b", card("c", "Kept"), 1)
             tx.add_history([history_row(1)])
             tx.set_undone("b", "cmd-1", True)
             tx.put_names("b", {"card:c": "Kept"})

@@ -25,6 +25,7 @@ import redis
 
 from kanban.feed import streams
 from kanban.projections.sqlite import SQLiteReadStore
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
 from kanban.store.sqlite import SQLiteEventStore
 
@@ -262,7 +263,7 @@ def assert_equals_fold(read_db: Path, log: Path, timeout: float = 30.0) -> int:
             infos = [i for i in store.streams() if not i.stream_id.startswith("$")]
             assert sorted(b["id"] for b in read.boards()) == sorted(i.stream_id for i in infos)
             for info in infos:
-                folded = load_board(store, info.stream_id)
+                folded = load_board(store, EventMapper(), info.stream_id)
                 for archived in (True, False):
                     found = read.board_view(info.stream_id, archived)
                     assert found is not None, info.stream_id

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
 from kanban.store.sqlite import SQLiteEventStore
 
@@ -130,6 +131,6 @@ def test_concurrent_moves_answer_cleanly_and_the_read_model_equals_the_log(
     store = SQLiteEventStore.open(server.data_dir / "events.db")
     try:
         assert store.verify().ok
-        assert load_board(store, board_id).view() == view
+        assert load_board(store, EventMapper(), board_id).view() == view
     finally:
         store.close()

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
 from kanban.store.sqlite import SQLiteEventStore
 
@@ -77,7 +78,9 @@ def test_acknowledged_cards_survive_kill_9(server: Server) -> None:
     store = SQLiteEventStore.open(server.data_dir / "events.db")
     try:
         assert store.verify().ok
-        folded = {board_id: load_board(store, board_id).view() for board_id, _ in boards}
+        folded = {
+            board_id: load_board(store, EventMapper(), board_id).view() for board_id, _ in boards
+        }
     finally:
         store.close()
     logged = {

@@ -20,6 +20,7 @@ import pytest
 import redis
 
 from kanban.projections import render
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
 from kanban.store.sqlite import SQLiteEventStore
 from tests.redis_server import RedisServer
@@ -247,7 +248,7 @@ def check_snapshot(read_db: Path, store: SQLiteEventStore, board_id: str) -> int
         conn.execute("COMMIT")
     events = store.read_stream(board_id, 1, version)
     assert rows == [(e.seq, e.version) for e in events]
-    folded = load_board(store, board_id, version).view(True)
+    folded = load_board(store, EventMapper(), board_id, version).view(True)
     assert orjson.loads(view) == orjson.loads(orjson.dumps(folded))
     return 1
 

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
 from kanban.store.sqlite import SQLiteEventStore
 
@@ -101,7 +102,7 @@ def test_sigterm_finishes_in_flight_commands_and_exits_promptly(server: Server) 
     store = SQLiteEventStore.open(server.data_dir / "events.db")
     try:
         assert store.verify().ok
-        board = load_board(store, board_id)
+        board = load_board(store, EventMapper(), board_id)
     finally:
         store.close()
     acknowledged = {card for card, _ in acked}

@@ -21,8 +21,8 @@ from kanban.domain import events as ev
 from kanban.domain.decide import DECISIONS, create_board
 from kanban.domain.errors import KanbanError
 from kanban.domain.model import Board, RecordedEvent
-from kanban.service import codec
-from kanban.store.base import EventStore
+from kanban.service.mapper import EventMapper
+from kanban.store.ports import EventStore
 from kanban.store.sqlite import SQLiteEventStore
 
 COLUMNS = ("To do", "Doing", "Review", "Done")
@@ -50,6 +50,7 @@ def _command(rng: random.Random, board: Board, serial: int) -> cmd.Command:
 def build_log(store: EventStore, events: int, boards: int = 200, seed: int = 1) -> int:
     """Append about `events` events (whole commands) over `boards` boards; return the head."""
     rng = random.Random(seed)
+    mapper = EventMapper()
     folded: dict[str, Board] = {}
     ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(boards)]
     written, serial = store.head_seq(), 0
@@ -75,9 +76,9 @@ def build_log(store: EventStore, events: int, boards: int = 200, seed: int = 1) 
                 if not decided:
                     continue
                 ctx = cmd.CommandContext(rng.choice(ACTORS), str(uuid.uuid4()))
-                meta = codec.metadata(ctx, command, None, None)
+                meta = mapper.metadata(ctx, command, None, None)
                 version = board.version if board else 0
-                stored = batch.append(board_id, version, codec.encode(decided), meta)
+                stored = batch.append(board_id, version, mapper.encode(decided), meta)
                 for event, row in zip(decided, stored, strict=True):
                     record = RecordedEvent(event, row.version, row.seq, ctx.actor, ctx.command_id)
                     if isinstance(event, ev.BoardCreated):

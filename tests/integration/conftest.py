@@ -1,4 +1,19 @@
-"""Fixtures that give a running Kanban on a real SQLite file."""
+"""Fixtures that give a running Kanban: on real SQLite files, or with its log in memory.
+
+`kanban` is the service as it runs (both databases SQLite files in a temp data
+dir). `memory_kanban` is the same service wired by the same `bootstrap` with
+`memory_ports`: a `MemoryEventStore` for the log (no fsyncs, which dominate a
+test that writes) and the SQLite read store on a temp file (its commits do not
+fsync; an in-memory SQLite database cannot be shared by the per-thread readers
+without SQLITE_LOCKED). A module whose tests need no log on disk overrides
+`kanban` with it:
+
+    @pytest.fixture
+    def kanban(memory_kanban: Kanban) -> Kanban:
+        return memory_kanban
+
+For the HTTP API, `create_app(settings, ports=memory_ports(settings))`.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from kanban.bootstrap import Kanban, bootstrap
+from kanban.bootstrap import Kanban, Ports, bootstrap
 from kanban.domain import commands as cmd
+from kanban.projections.sqlite import SQLiteReadStore
 from kanban.settings import Settings
+from kanban.store.memory import MemoryEventStore
 
 
 class Client:
@@ -49,6 +66,20 @@ def settings(tmp_path: Path) -> Settings:
 def kanban(settings: Settings) -> Iterator[Kanban]:
     """A started Kanban (event log, board cache, command bus) on a real SQLite file."""
     with bootstrap(settings) as app:
+        yield app
+
+
+def memory_ports(settings: Settings) -> Ports:
+    """The log in memory and the read models in `settings.read_path`, for one `bootstrap`
+    (the Kanban it builds closes them)."""
+    settings.read_path.parent.mkdir(parents=True, exist_ok=True)
+    return Ports(log=MemoryEventStore(), read=SQLiteReadStore(settings.read_path))
+
+
+@pytest.fixture
+def memory_kanban(settings: Settings) -> Iterator[Kanban]:
+    """A started Kanban whose log is in memory (see the module docstring)."""
+    with bootstrap(settings, memory_ports(settings)) as app:
         yield app
 
 

@@ -50,7 +50,7 @@ def assert_views_equal_the_fold(kanban: Kanban) -> None:
     for stream in kanban.store.streams():
         if stream.stream_id.startswith("$"):
             continue  # the system stream: users and tokens, no board
-        board = load_board(kanban.store, stream.stream_id)
+        board = load_board(kanban.store, kanban.mapper, stream.stream_id)
         for include_archived in (False, True):
             found = kanban.read.board_view(board.id, include_archived)
             assert found is not None
@@ -69,7 +69,7 @@ def assert_search_index_equals_the_fold(kanban: Kanban) -> None:
     expected = []
     for stream in kanban.store.streams():
         if not stream.stream_id.startswith("$"):
-            board = load_board(kanban.store, stream.stream_id)
+            board = load_board(kanban.store, kanban.mapper, stream.stream_id)
             expected += [(board.id, c.id, c.title, c.description) for c in board.cards.values()]
     assert sorted(indexed) == sorted(expected)
     assert rows == len(expected)  # no words left behind by a removed card

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from multiprocessing.synchronize import Event
 
-from kanban.store.base import NewEvent
+from kanban.store.records import NewEvent
 from kanban.store.sqlite import SQLiteEventStore
 
 

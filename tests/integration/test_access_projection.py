@@ -14,7 +14,6 @@ from kanban.domain import commands as cmd
 from kanban.domain.commands import SYSTEM_STREAM
 from kanban.domain.errors import KanbanError
 from kanban.domain.users import Directory
-from kanban.service.codec import decode_all
 from kanban.service.repository import load_board
 from kanban.settings import Settings
 
@@ -60,7 +59,7 @@ def run(kanban: Kanban, board_id: str, action: tuple[Any, ...], n: int) -> None:
 
 
 def directory_of(kanban: Kanban) -> Directory:
-    return Directory.fold(decode_all(kanban.log.read_stream(SYSTEM_STREAM)))
+    return Directory.fold(kanban.mapper.decode_all(kanban.log.read_stream(SYSTEM_STREAM)))
 
 
 def assert_access_equals_the_fold(kanban: Kanban, board_id: str) -> None:
@@ -82,7 +81,7 @@ def assert_access_equals_the_fold(kanban: Kanban, board_id: str) -> None:
             row_token = tokens[token.id]
             assert row_token.token_hash == token.token_hash
             assert (row_token.revoked_at is not None) == token.revoked
-    board = load_board(kanban.log, board_id)
+    board = load_board(kanban.log, kanban.mapper, board_id)
     assert {m["user_id"]: m["role"] for m in read.members(board_id)} == {
         user: str(role) for user, role in board.members.items()
     }

@@ -21,11 +21,12 @@ from kanban.domain import events as ev
 from kanban.domain.errors import BackupInvalid, KanbanError, RestoreRefused
 from kanban.domain.model import Board
 from kanban.projections.sqlite import SQLiteReadStore
-from kanban.service.codec import decode_all, encode
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
 from kanban.store import codec
-from kanban.store.base import EventStore, Row
 from kanban.store.chain import GENESIS, Chain
+from kanban.store.ports import EventStore
+from kanban.store.records import Row
 from kanban.store.sqlite import SQLiteEventStore
 
 from .backup_log import build_log
@@ -307,8 +308,8 @@ def test_point_in_time_restore_equals_time_travel(
                 if version == 0:
                     assert restored.stream_version(info.stream_id) == 0
                     continue
-                then = load_board(log, info.stream_id, version)
-                now = load_board(restored, info.stream_id)
+                then = load_board(log, EventMapper(), info.stream_id, version)
+                now = load_board(restored, EventMapper(), info.stream_id)
                 assert now.to_snapshot() == then.to_snapshot()
                 versions[info.stream_id] = version
             read = SQLiteReadStore(target / "read.db")
@@ -316,7 +317,9 @@ def test_point_in_time_restore_equals_time_travel(
             read.close()
             # The new history line continues the restored one.
             board = rows[0][1]
-            renamed = encode([ev.BoardRenamed("After", load_board(restored, board).title)])
+            renamed = EventMapper().encode(
+                [ev.BoardRenamed("After", load_board(restored, EventMapper(), board).title)]
+            )
             [event] = restored.append(board, restored.stream_version(board), renamed, {})
             assert event.seq == head + 1
             assert restored.verify().ok
@@ -367,6 +370,8 @@ def test_backups_taken_under_write_load_are_consistent(
         assert rows == kanban.log.read_rows(header.since_seq, header.event_count)
     for board in boards:
         folded = replay.boards[board]  # content only: what the events must fit
-        stored = decode_all(kanban.log.read_stream(board, 1, folded.version))
+        stored = kanban.mapper.decode_all(kanban.log.read_stream(board, 1, folded.version))
         assert folded.to_snapshot() == Board.fold(stored, content_only=True).to_snapshot()
-        assert folded.version == load_board(kanban.log, board, folded.version).version
+        assert (
+            folded.version == load_board(kanban.log, kanban.mapper, board, folded.version).version
+        )

@@ -27,6 +27,7 @@ from kanban.domain.errors import KanbanError
 from kanban.domain.model import Board
 from kanban.projections.sqlite import SQLiteReadStore
 from kanban.service.history import board_history
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
 from kanban.settings import Settings
 from kanban.store.sqlite import SQLiteEventStore
@@ -82,8 +83,11 @@ def assert_same(original: Path, restored: Path, boards: list[str]) -> None:
         assert b.streams() == a.streams()
         assert b.epoch() != a.epoch()  # a restored log is a new history line
         for board in boards:
-            assert load_board(b, board).to_snapshot() == load_board(a, board).to_snapshot()
-            assert board_history(b, board) == board_history(a, board)
+            assert (
+                load_board(b, EventMapper(), board).to_snapshot()
+                == load_board(a, EventMapper(), board).to_snapshot()
+            )
+            assert board_history(b, EventMapper(), board) == board_history(a, EventMapper(), board)
         r, s = (SQLiteReadStore(d / "read.db") for d in (original, restored))
         stack.callback(r.close)
         stack.callback(s.close)
@@ -137,7 +141,7 @@ def test_any_history_round_trips(
             if i == cut:
                 since = back_up(0)
             with contextlib.suppress(KanbanError):
-                people[who].run(command(load_board(app.log, boards[which]), op, x, y))
+                people[who].run(command(load_board(app.log, app.mapper, boards[which]), op, x, y))
         back_up(since)
     report = restore(files, root / "restored")
     assert not report.point_in_time

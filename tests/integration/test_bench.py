@@ -78,13 +78,13 @@ def test_rebuild_stages_time_the_real_rebuild_and_leave_it_unpatched(tmp_path: P
 
     from bench.replay import build_log, rebuild_stages, stages_note
 
-    from kanban.projections import bulk
-    from kanban.service.codec import decode_row
+    from kanban.service.mapper import EventMapper
 
+    decode_row = EventMapper.decode_row
     head = build_log(tmp_path, 600, boards=3)
     spent = rebuild_stages(tmp_path)
 
-    assert bulk.decode_row is decode_row
+    assert EventMapper.decode_row is decode_row
     for stage in ("read the log", "decode rows", "boards: feed", "history: feed", "history: write"):
         assert spent[stage] > 0, stage
     with sqlite3.connect(tmp_path / "read.db") as conn:

@@ -18,11 +18,12 @@ from kanban.bootstrap import Kanban, projections
 from kanban.domain import commands as cmd
 from kanban.projections import bulk
 from kanban.projections.access import AccessProjection
-from kanban.projections.base import Projection
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
+from kanban.projections.projection import Projection
 from kanban.projections.runner import Projector
-from kanban.projections.sqlite import DEFERRED_INDEXES, SQLiteReadStore
+from kanban.projections.sqlite import SQLiteReadStore
+from kanban.projections.sqlite_history import DEFERRED_INDEXES
 
 from .conftest import Client
 from .projection_story import Story, read_state, settle, tell_story
@@ -48,9 +49,9 @@ def projected(kanban: Kanban) -> dict[str, Any]:
 
 def fresh(kanban: Kanban, rebuild_capacity: int = 2_000) -> list[Projection]:
     return [
-        BoardsProjection(kanban.store, rebuild_capacity=rebuild_capacity),
-        HistoryProjection(),
-        AccessProjection(),
+        BoardsProjection(kanban.store, kanban.mapper, rebuild_capacity=rebuild_capacity),
+        HistoryProjection(kanban.mapper),
+        AccessProjection(kanban.mapper),
     ]
 
 
@@ -72,7 +73,9 @@ def test_a_rebuild_answers_as_live_projection_did(
     kanban: Kanban, projected: dict[str, Any], page: int, capacity: int
 ) -> None:
     head = kanban.store.head_seq()
-    reached = bulk.rebuild(kanban.store, kanban.read, fresh(kanban, capacity), page=page)
+    reached = bulk.rebuild(
+        kanban.store, kanban.read, fresh(kanban, capacity), kanban.mapper, page=page
+    )
     assert reached == head
     assert read_state(kanban) == projected
     assert set(DEFERRED_INDEXES) <= indexes(kanban)
@@ -84,14 +87,20 @@ def test_a_rebuild_stopped_half_way_is_finished_by_the_projector(
     stop = threading.Event()
     chosen = fresh(kanban)
     reached = bulk.rebuild(
-        kanban.store, kanban.read, chosen, lambda done, total: stop.set(), stop, page=5
+        kanban.store,
+        kanban.read,
+        chosen,
+        kanban.mapper,
+        lambda done, total: stop.set(),
+        stop,
+        page=5,
     )
     assert reached == 5
     # History and access are complete up to the page; the boards wrote nothing yet.
     assert kanban.read.checkpoints() == {"history": 5, "access": 5}
     assert kanban.read.boards() == []
     assert set(DEFERRED_INDEXES) <= indexes(kanban)
-    Projector(kanban.store, kanban.read, chosen).catch_up()
+    Projector(kanban.store, kanban.read, chosen, kanban.mapper).catch_up()
     assert read_state(kanban) == projected
 
 
@@ -100,14 +109,17 @@ def test_a_rebuild_overtaken_by_another_projector_ends_as_live_projection_did(
 ) -> None:
     monkeypatch.setattr(bulk, "PAGE", 5)
     other_read = SQLiteReadStore(kanban.settings.read_path)
-    other = Projector(kanban.store, other_read, projections(kanban.store))
+    other = Projector(
+        kanban.store, other_read, projections(kanban.store, kanban.mapper), kanban.mapper
+    )
     # A server beside the command line catches up as soon as the first page is in.
-    rebuilding = Projector(kanban.store, kanban.read, fresh(kanban))
+    rebuilding = Projector(kanban.store, kanban.read, fresh(kanban), kanban.mapper)
     with pytest.raises(bulk.Overtaken):
         bulk.rebuild(
             kanban.store,
             kanban.read,
             rebuilding.projections,
+            kanban.mapper,
             lambda done, total: other.catch_up(),
             page=5,
         )
@@ -150,7 +162,7 @@ def test_a_first_start_on_a_long_log_projects_it_in_one_pass(
     with kanban.read.transaction() as tx:
         for name in ("boards", "history", "access"):
             tx.clear(name)
-    projector = Projector(kanban.store, kanban.read, fresh(kanban)).start()
+    projector = Projector(kanban.store, kanban.read, fresh(kanban), kanban.mapper).start()
     try:
         assert projector.wait_for(kanban.store.head_seq(), timeout=10)
     finally:

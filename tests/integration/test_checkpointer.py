@@ -9,8 +9,9 @@ import uuid
 from pathlib import Path
 
 from kanban.projections.sqlite import SQLiteReadStore
-from kanban.store.base import NewEvent
-from kanban.store.sqlite import WAL_RESTART_BYTES, WAL_SIZE_LIMIT, Checkpointer, SQLiteEventStore
+from kanban.sqlite.checkpointer import WAL_RESTART_BYTES, WAL_SIZE_LIMIT, Checkpointer
+from kanban.store.records import NewEvent
+from kanban.store.sqlite import SQLiteEventStore
 
 from .backup_log import build_log
 
@@ -49,7 +50,7 @@ def test_the_logs_wal_starts_over_long_before_the_size_it_may_keep(tmp_path: Pat
         # limit: the commit after a flag starts the WAL over and clears it, so writing
         # a fixed amount first would race that thread.
         written = 0
-        while not store._checkpointer.restart_due:
+        while not store._db.checkpointer.restart_due:
             assert written < WAL_SIZE_LIMIT / 2, "no checkpoint found the WAL over its limit"
             commit(0.02)
             written += 20_000

@@ -1,4 +1,7 @@
-"""Commands through the real bus and SQLite log: idempotency, concurrency, replay."""
+"""Commands through the real bus: idempotency, concurrency, replay.
+
+The log is in memory, except where a file or a second process is the point.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +19,16 @@ from kanban.bootstrap import Kanban, bootstrap
 from kanban.domain import commands as cmd
 from kanban.domain import errors
 from kanban.domain.model import Board
-from kanban.service.codec import decode_all
 from kanban.service.repository import load_board
 from kanban.settings import Settings
 
 from .conftest import Client
+
+
+@pytest.fixture
+def kanban(memory_kanban: Kanban) -> Kanban:
+    """The bus's own behaviour needs no log on disk (time travel and processes below do)."""
+    return memory_kanban
 
 
 def test_command_result_reports_version_seq_and_created_id(alice: Client) -> None:
@@ -95,7 +103,7 @@ def test_concurrent_threads_on_one_board_are_serialized_and_checked(alice: Clien
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(pool.map(move, range(20)))
     assert outcomes.count("moved") == 5
-    board = load_board(alice.kanban.store, board_id)
+    board = load_board(alice.kanban.store, alice.kanban.mapper, board_id)
     assert len(board.columns["col1"].cards) == 5
     assert alice.kanban.store.verify().ok
 
@@ -115,7 +123,7 @@ def test_commands_awaited_on_an_event_loop_each_get_their_own_outcome(alice: Cli
         {"card_id": f"card-{n}"} for n in range(20)
     ]
     assert isinstance(outcomes[20], errors.AlreadyExists)
-    assert len(load_board(alice.kanban.store, board_id).cards) == 20
+    assert len(load_board(alice.kanban.store, alice.kanban.mapper, board_id).cards) == 20
 
 
 def test_commands_written_by_their_callers_and_by_the_writer_are_all_written_and_projected(
@@ -142,7 +150,7 @@ def test_commands_written_by_their_callers_and_by_the_writer_are_all_written_and
         loop = pool.submit(asyncio.run, awaited())
         created = [*threads, *loop.result()]
     assert sorted(created) == sorted([f"t{n}" for n in range(200)] + [f"a{n}" for n in range(40)])
-    board = load_board(alice.kanban.store, board_id)
+    board = load_board(alice.kanban.store, alice.kanban.mapper, board_id)
     assert board.version == 3 + 240
     assert alice.kanban.store.verify().ok
     deadline = time.monotonic() + 10
@@ -163,7 +171,9 @@ def test_a_cancelled_wait_leaves_the_command_done_and_the_writer_running(alice: 
         return await bus.submit_async(cmd.AddCard(board_id, "next", "col0", "Next"), ctx)
 
     assert asyncio.run(main()).created == {"card_id": "next"}
-    assert {"left", "next"} <= set(load_board(alice.kanban.store, board_id).cards)
+    assert {"left", "next"} <= set(
+        load_board(alice.kanban.store, alice.kanban.mapper, board_id).cards
+    )
 
 
 def test_a_new_context_has_a_fresh_id_every_time() -> None:
@@ -181,7 +191,9 @@ def test_undo_and_redo_through_the_log(alice: Client, bob: Client) -> None:
     assert undone.unit_id is not None
     stored = alice.kanban.store.read_stream(board_id, undone.version)
     assert stored[0].metadata["undo_of"] == undone.unit_id
-    assert load_board(alice.kanban.store, board_id).columns["col0"].cards == ["c"]
+    assert load_board(alice.kanban.store, alice.kanban.mapper, board_id).columns["col0"].cards == [
+        "c"
+    ]
     redone = alice.run(cmd.Redo(board_id))
     assert redone.unit_id == undone.unit_id
     bob.run(cmd.MoveCard(board_id, "c", "col0", 0))
@@ -200,9 +212,9 @@ def test_time_travel_folds_any_past_version(settings: Settings) -> None:
             result = client.run(cmd.RenameBoard(board_id, f"Title {i}"))
             titles[result.version] = f"Title {i}"
         for version, title in titles.items():
-            assert load_board(kanban.store, board_id, version).title == title
+            assert load_board(kanban.store, kanban.mapper, board_id, version).title == title
         with pytest.raises(errors.VersionNotFound):
-            load_board(kanban.store, board_id, 999)
+            load_board(kanban.store, kanban.mapper, board_id, 999)
         # Old versions stay cheap: a snapshot is kept within 7 events of each.
         for version in (10, 20, 30):
             snapshot = kanban.store.load_snapshot(board_id, version)
@@ -253,7 +265,7 @@ def test_folding_the_stored_log_equals_the_live_state(
         with contextlib.suppress(errors.KanbanError):
             client.run(command)
     live = kanban.boards._cache[board_id]
-    refolded = Board.fold(decode_all(kanban.store.read_stream(board_id)))
+    refolded = Board.fold(kanban.mapper.decode_all(kanban.store.read_stream(board_id)))
     assert refolded.to_snapshot() == live.to_snapshot()
     versions = [e.version for e in kanban.store.read_stream(board_id)]
     assert versions == list(range(1, len(versions) + 1))

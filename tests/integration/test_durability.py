@@ -12,7 +12,6 @@ from pathlib import Path
 from kanban.bootstrap import bootstrap
 from kanban.domain import commands as cmd
 from kanban.domain.model import Board
-from kanban.service.codec import decode_all
 from kanban.service.repository import load_board
 from kanban.settings import Settings
 
@@ -70,7 +69,7 @@ def test_every_acknowledged_command_survives_kill_9(settings: Settings) -> None:
     with bootstrap(settings) as kanban:
         report = kanban.store.verify()
         assert report.ok, report.reason
-        board = load_board(kanban.store, board_id)
+        board = load_board(kanban.store, kanban.mapper, board_id)
         missing = [card for card in acked if card not in board.cards]
         assert missing == []
         # The reopened log still takes commands on the same board.
@@ -92,7 +91,7 @@ def test_processes_sharing_one_log_never_lose_or_duplicate(settings: Settings) -
         stored = kanban.store.read_stream(board_id)
         assert [e.version for e in stored] == list(range(1, len(stored) + 1))
         assert len(stored) == 3 + 75 * 2
-        board = Board.fold(decode_all(stored))
+        board = Board.fold(kanban.mapper.decode_all(stored))
         assert set(board.columns["col1"].cards) == acked
         assert board.columns["col0"].cards == []
         seqs = [e.seq for e in kanban.store.read_all()]

@@ -8,13 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from kanban.store.base import EventStore, NewEvent
 from kanban.store.memory import MemoryEventStore
+from kanban.store.ports import EventStore
+from kanban.store.records import NewEvent
 from kanban.store.sqlite import SQLiteEventStore
-from tests.contract.event_store import T0, EventStoreContract, ListClock, MakeStore, meta
+from tests.contract.event_store import (
+    T0,
+    EventLogContract,
+    ListClock,
+    LogRowsContract,
+    LogVerifierContract,
+    MakeStore,
+    RelayCheckpointsContract,
+    meta,
+)
 
 
-class TestMemoryEventStore(EventStoreContract):
+class MemoryStores:
     @pytest.fixture
     def make_store(self) -> Iterator[MakeStore]:
         stores: list[EventStore] = []
@@ -27,6 +37,22 @@ class TestMemoryEventStore(EventStoreContract):
         yield make
         for store in stores:
             store.close()
+
+
+class TestMemoryEventLog(MemoryStores, EventLogContract):
+    pass
+
+
+class TestMemoryLogVerifier(MemoryStores, LogVerifierContract):
+    pass
+
+
+class TestMemoryLogRows(MemoryStores, LogRowsContract):
+    pass
+
+
+class TestMemoryRelayCheckpoints(MemoryStores, RelayCheckpointsContract):
+    pass
 
 
 @pytest.mark.parametrize("key", [None, b"log key"])

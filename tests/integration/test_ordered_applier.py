@@ -17,8 +17,9 @@ from kanban.projections.history import HistoryProjection
 from kanban.projections.ordered import OrderedApplier
 from kanban.projections.runner import Projector
 from kanban.projections.sqlite import SQLiteReadStore
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
-from kanban.store.base import StoredEvent
+from kanban.store.records import StoredEvent
 
 from .projection_story import settle, tell_story
 
@@ -41,7 +42,9 @@ def replica(tmp_path: Path) -> Iterator[SQLiteReadStore]:
 
 def applier(kanban: Kanban, read: SQLiteReadStore) -> OrderedApplier:
     feed = kanban.store
-    return OrderedApplier(feed, read, [BoardsProjection(feed), HistoryProjection()])
+    return OrderedApplier(
+        feed, read, [BoardsProjection(feed, kanban.mapper), HistoryProjection(kanban.mapper)]
+    )
 
 
 def answers(read: SQLiteReadStore, kanban: Kanban) -> dict[str, object]:
@@ -72,7 +75,7 @@ def test_a_gap_is_filled_from_the_feed(story_log: Kanban, replica: SQLiteReadSto
     # Only the newest event arrives: everything before it on its board is fetched.
     last = events[-1]
     worker.apply([last])
-    board = load_board(story_log.store, last.stream_id)
+    board = load_board(story_log.store, EventMapper(), last.stream_id)
     found = replica.board_view(last.stream_id, True)
     assert found is not None
     assert orjson.loads(found[1]) == board.view(True)
@@ -131,7 +134,7 @@ def test_an_embedded_projector_in_between_makes_the_worker_rebuild(
     worker.ensure_epoch(epoch)
     worker.apply(story_log.store.read_all())
     # The embedded projector takes the same read database over for a while...
-    embedded = Projector(story_log.store, replica, worker.projections)
+    embedded = Projector(story_log.store, replica, worker.projections, story_log.mapper)
     embedded.start()
     embedded.stop()
     # ...so a worker must not trust its old bookkeeping: it starts afresh.

@@ -25,15 +25,16 @@ from kanban.domain import commands as cmd
 from kanban.domain import errors
 from kanban.domain.model import card_view
 from kanban.projections.access import AccessProjection
-from kanban.projections.base import Projection, ReadTransaction
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
+from kanban.projections.projection import Projection
 from kanban.projections.runner import Projector
+from kanban.projections.writes import ReadTransaction
 from kanban.service.history import board_history
 from kanban.service.repository import load_board
 from kanban.settings import Settings
-from kanban.store.base import StoredEvent
 from kanban.store.codec import format_time
+from kanban.store.records import StoredEvent
 
 from .conftest import Client
 from .projection_story import (
@@ -65,7 +66,7 @@ def test_card_rows_equal_the_folded_cards(kanban: Kanban, story: Story) -> None:
     log = kanban.store.read_all()
     for key, row in read_state(kanban)["cards"].items():
         board_id, card_id = key
-        card = load_board(kanban.store, board_id).card(card_id)
+        card = load_board(kanban.store, kanban.mapper, board_id).card(card_id)
         if card is None:
             assert row is None  # c3: removed by bob's undo
             continue
@@ -76,7 +77,10 @@ def test_card_rows_equal_the_folded_cards(kanban: Kanban, story: Story) -> None:
 def test_board_list_has_title_version_archived_and_times(kanban: Kanban, story: Story) -> None:
     expected = []
     for board_id in (story.board_id, story.archived_board_id):
-        board, events = load_board(kanban.store, board_id), kanban.store.read_stream(board_id)
+        board, events = (
+            load_board(kanban.store, kanban.mapper, board_id),
+            kanban.store.read_stream(board_id),
+        )
         view = {k: v for k, v in board.view().items() if k != "columns"}
         times = [format_time(events[i].recorded_at) for i in (0, -1)]
         expected.append({**view, "created_at": times[0], "updated_at": times[1], "role": None})
@@ -87,7 +91,7 @@ def test_board_list_has_title_version_archived_and_times(kanban: Kanban, story: 
 def test_history_is_the_log_newest_first(kanban: Kanban, story: Story) -> None:
     for board_id in (story.board_id, story.archived_board_id):
         items = kanban.read.history(board_id, 1000)
-        expected = list(reversed(board_history(kanban.store, board_id)))
+        expected = list(reversed(board_history(kanban.store, kanban.mapper, board_id)))
         assert [i["seq"] for i in items] == sorted((e.seq for e in expected), reverse=True)
         for item, want in zip(items, expected, strict=True):
             assert want.recorded_at is not None
@@ -199,7 +203,7 @@ def test_any_commands_project_to_the_fold(
     alice, bob = Client(kanban, "alice"), Client(kanban, "bob")
     b = alice.board(columns=("A", "B", "C"))
     for op, by_alice, x, y in ops:
-        board = load_board(kanban.store, b)
+        board = load_board(kanban.store, kanban.mapper, b)
         cards, columns = sorted(board.cards) or ["none"], board.column_order or ["none"]
         card, column = cards[x % len(cards)], columns[y % len(columns)]
         command: cmd.Command = {
@@ -301,12 +305,12 @@ def test_a_failing_batch_rolls_back_whole_and_succeeds_on_retry(
     b = quiet_board
     tripwire = Tripwire()
     projections = [
-        BoardsProjection(kanban.store),
+        BoardsProjection(kanban.store, kanban.mapper),
         tripwire,
-        HistoryProjection(),
-        AccessProjection(),
+        HistoryProjection(kanban.mapper),
+        AccessProjection(kanban.mapper),
     ]
-    projector = Projector(kanban.store, kanban.read, projections)
+    projector = Projector(kanban.store, kanban.read, projections, kanban.mapper)
     assert projector.catch_up() == kanban.store.head_seq()  # the tripwire catches up
     head = kanban.store.head_seq()
     alice.run(cmd.EditCard(b, "first", title="Edited before"))
@@ -333,7 +337,7 @@ def test_a_failing_batch_rolls_back_whole_and_succeeds_on_retry(
 
 def assert_history_summaries_match_the_log(kanban: Kanban, board_id: str) -> None:
     items = kanban.read.history(board_id, 1000)
-    expected = list(reversed(board_history(kanban.store, board_id)))
+    expected = list(reversed(board_history(kanban.store, kanban.mapper, board_id)))
     assert [(i["seq"], i["summary"]) for i in items] == [(e.seq, e.summary) for e in expected]
 
 
@@ -344,7 +348,9 @@ def test_history_names_a_card_by_its_title_before_a_rename_that_rolled_back(
     # batch that fails after it learnt a new title must not leave it learnt.
     b = quiet_board
     tripwire = Tripwire()
-    projector = Projector(kanban.store, kanban.read, [HistoryProjection(), tripwire])
+    projector = Projector(
+        kanban.store, kanban.read, [HistoryProjection(kanban.mapper), tripwire], kanban.mapper
+    )
     alice.run(cmd.EditCard(b, "first", title="Renamed"))
     alice.run(cmd.AddCard(b, "boom", "col0", "boom"))
     tripwire.armed = True
@@ -365,7 +371,7 @@ def test_history_names_follow_a_rename_another_process_projected(
     b = alice.board()
     settle(kanban)
     kanban.projector.stop()
-    here = Projector(kanban.store, kanban.read, [HistoryProjection()])
+    here = Projector(kanban.store, kanban.read, [HistoryProjection(kanban.mapper)], kanban.mapper)
     alice.run(cmd.AddCard(b, "c", "col0", "Old title"))
     assert here.catch_up() == 1  # this projector now knows the card as "Old title"
     other = bootstrap(settings)  # another process on the same read models

@@ -22,7 +22,7 @@ from kanban.distributed.relay import Relay
 from kanban.domain import commands as cmd
 from kanban.feed import streams
 from kanban.settings import Settings
-from kanban.store.base import EventStore
+from kanban.store.ports import EventStore
 from kanban.store.sqlite import SQLiteEventStore
 from tests.contract.event_store import meta, new_event
 from tests.redis_server import RedisServer
@@ -188,7 +188,7 @@ def test_commands_do_not_wait_for_a_frozen_redis(
         finally:
             redis_server.thaw()
         eventually(lambda: seqs(client, kanban.store) == list(range(1, 24)), timeout=20)
-        eventually(lambda: kanban.relay is not None and kanban.relay.lag == 0)
+        eventually(lambda: kanban.relay is not None and kanban.relay.status().lag == 0)
 
 
 def test_trim_keeps_what_a_live_group_has_not_acknowledged(
@@ -298,6 +298,6 @@ def test_what_a_killed_writer_committed_is_published_by_the_next_relay(
     with SQLiteEventStore.open(settings.log_path) as store:
         assert client.get(streams.EPOCH_KEY) == store.epoch().encode()
         Relay(store, client).publish_pending()
-        log_seqs = [event.seq for event in store.iter_all()]
+        log_seqs = [event.seq for event in store.read_all()]
         assert log_seqs == list(range(1, store.head_seq() + 1))
         assert seqs(client, store) == log_seqs

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp
 
 from kanban import __version__
 from kanban.api import problems
-from kanban.api.auth import Authenticator, load_admin_token
+from kanban.api.auth import Authenticator
 from kanban.api.deps import Runtime, ViewCache
 from kanban.api.fast import BoardFastPath
 from kanban.api.fast_commands import CommandFastPath
@@ -36,8 +36,9 @@ from kanban.api.routers import (
     web,
 )
 from kanban.api.throttle import SignInThrottle
-from kanban.bootstrap import bootstrap
+from kanban.bootstrap import Ports, bootstrap
 from kanban.distributed.observe import distributed_stats, probe_client
+from kanban.service.admin_token import load_admin_token
 from kanban.settings import Settings
 
 DESCRIPTION = """
@@ -50,12 +51,17 @@ Errors are RFC 9457 problem details with a stable `type` per kind.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, ports: Ports | None = None) -> FastAPI:
+    """The API for `settings`; `ports` go to `bootstrap` (the SQLite adapters by default).
+
+    The service built at startup takes the ports over and closes them at shutdown:
+    an app given ports starts once.
+    """
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        kanban = bootstrap(settings)
+        kanban = bootstrap(settings, ports)
         token = load_admin_token(
             settings.admin_token.get_secret_value() if settings.admin_token else None,
             settings.data_dir,

@@ -10,7 +10,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from kanban.distributed.observe import DistributedStats
-from kanban.projections.base import ProjectorStatus
+from kanban.projections.rows import ProjectorStatus
 
 
 class Metrics:

@@ -24,6 +24,7 @@ from kanban.bootstrap import projections
 from kanban.domain.errors import CorruptEvent, StorageError
 from kanban.projections.bulk import rebuild
 from kanban.projections.sqlite import SQLiteReadStore
+from kanban.service.mapper import EventMapper
 from kanban.store.sqlite import SQLiteEventStore
 
 #: From how many events a restore projects in a second process: starting one costs
@@ -103,7 +104,8 @@ def follow(work: str, key: bytes | None, conn: Connection) -> None:
         with SQLiteEventStore.open(directory / "events.db", key=key) as store:
             read = SQLiteReadStore(directory / "read.db")
             try:
-                rebuild(store, read, projections(store), more=told.more)
+                mapper = EventMapper()
+                rebuild(store, read, projections(store, mapper), mapper, more=told.more)
             finally:
                 read.close()
     except EOFError:

@@ -27,8 +27,9 @@ import orjson
 
 from kanban import __version__
 from kanban.domain.errors import BackupInvalid
-from kanban.store.base import EventStore, ProgressCallback, Row
 from kanban.store.chain import GENESIS
+from kanban.store.ports import LogRows
+from kanban.store.records import ProgressCallback, Row
 
 FORMAT = "kanban-backup"
 FORMAT_VERSION = 1
@@ -76,7 +77,7 @@ class Header:
         return cls(**fields)
 
 
-def header_for(store: EventStore, since: int, head: int) -> Header:
+def header_for(store: LogRows, since: int, head: int) -> Header:
     if since < 0 or since > head:
         raise BackupInvalid(f"--since {since} is outside the log (head {head})")
     prev = GENESIS.hex()
@@ -100,7 +101,7 @@ def header_for(store: EventStore, since: int, head: int) -> Header:
 
 
 def chunks(
-    store: EventStore,
+    store: LogRows,
     since: int = 0,
     progress: ProgressCallback | None = None,
     head: int | None = None,
@@ -129,7 +130,7 @@ def chunks(
 
 
 def write(
-    store: EventStore,
+    store: LogRows,
     out: BinaryIO,
     since: int = 0,
     progress: ProgressCallback | None = None,

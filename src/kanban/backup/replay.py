@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kanban.backup.format import Header, Reader
-from kanban.domain import events as ev
 from kanban.domain.commands import SYSTEM_STREAM
 from kanban.domain.errors import BackupInvalid, CorruptEvent, KanbanError
 from kanban.domain.model import Board, RecordedEvent
 from kanban.domain.users import Directory
-from kanban.service.codec import decode_row
-from kanban.store.base import JSONDict, Row
+from kanban.service.mapper import EventMapper
 from kanban.store.chain import Chain, ChainWalker
+from kanban.store.records import JSONDict, Row
 
 
 @dataclass
@@ -36,6 +35,8 @@ class Replay:
     #: be of a type this code reads, and the system stream alone is folded.
     fold_boards: bool = True
     walker: ChainWalker | None = None
+    #: What the replay decodes with (a restore shares it with its projections).
+    mapper: EventMapper = field(default_factory=EventMapper)
 
     @property
     def total(self) -> int:
@@ -105,13 +106,13 @@ class Replay:
             return None
         if not self.fold_boards and row[1] != SYSTEM_STREAM:
             try:
-                ev.registry.class_for(row[4], row[5])
-            except LookupError as exc:
-                raise BackupInvalid(f"{self.where(row[0])} cannot be read: {exc}") from None
+                self.mapper.check_readable(row[0], row[4], row[5])
+            except CorruptEvent as exc:
+                raise BackupInvalid(f"{self.where(row[0])} {exc.reason}") from None
             return None
         try:
             # Straight from the row: a StoredEvent in between would parse it twice as much.
-            data, record = decode_row(row)
+            data, record = self.mapper.decode_row(row)
             if row[1] == SYSTEM_STREAM:
                 self.directory.apply(record)
             else:

@@ -24,8 +24,9 @@ from kanban.domain.errors import BackupInvalid, CorruptEvent, RestoreRefused
 from kanban.domain.model import RecordedEvent
 from kanban.projections.bulk import Rebuilding
 from kanban.projections.sqlite import SQLiteReadStore
-from kanban.store.base import JSONDict, ProgressCallback, Row
+from kanban.service.mapper import EventMapper
 from kanban.store.codec import format_time
+from kanban.store.records import JSONDict, ProgressCallback, Row
 from kanban.store.sqlite import SQLiteEventStore
 
 BATCH = 5000
@@ -114,7 +115,7 @@ def _replay_into(
                 # The second process folds every board as it projects it: here that
                 # would be the same work again, on the busier core.
                 replay.fold_boards = not parallel
-                target = stack.enter_context(_Target.open(work, key, parallel))
+                target = stack.enter_context(_Target.open(work, key, parallel, replay.mapper))
             page.append((row, decoded))
             count += 1
             if len(page) >= BATCH:
@@ -151,7 +152,9 @@ class _Target:
 
     @classmethod
     @contextmanager
-    def open(cls, work: Path, key: bytes | None, parallel: bool) -> Iterator[_Target]:
+    def open(
+        cls, work: Path, key: bytes | None, parallel: bool, mapper: EventMapper
+    ) -> Iterator[_Target]:
         with ExitStack() as stack:
             # Always a new epoch: the original may have gone on past the backup and
             # published seqs this log will reuse for other events; consumers must
@@ -166,7 +169,7 @@ class _Target:
             else:
                 read = SQLiteReadStore(work / "read.db")
                 stack.callback(read.close)
-                projecting = Rebuilding(read, projections(store))
+                projecting = Rebuilding(read, projections(store, mapper))
                 stack.callback(projecting.close)
             yield cls(store, importing, projecting)
 

@@ -12,12 +12,12 @@ from rich.table import Table
 from kanban.bootstrap import Kanban
 from kanban.cli.common import DataDir, _actor, _fail, _log, _open, app, out
 from kanban.domain import commands as cmd
-from kanban.domain.commands import is_board_stream
+from kanban.domain.commands import derived_id, is_board_stream
 from kanban.domain.errors import KanbanError
-from kanban.service.codec import derived_id
 from kanban.service.history import board_history
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
-from kanban.store.base import EventStore
+from kanban.store.ports import EventFeed
 
 board_app = typer.Typer(help="Look at boards.", no_args_is_help=True)
 app.add_typer(board_app, name="board")
@@ -29,7 +29,7 @@ def demo(data_dir: DataDir = None) -> None:
     try:
         with _open(data_dir) as kanban:
             board_id = _build_demo(kanban)
-            _print_board(load_board(kanban.log, board_id).view())
+            _print_board(load_board(kanban.log, kanban.mapper, board_id).view())
             _print_history(kanban.log, board_id)
             out.print(f"\nEvent log: {kanban.settings.log_path}")
     except KanbanError as exc:
@@ -82,7 +82,7 @@ def board_list(data_dir: DataDir = None) -> None:
         for stream in store.streams():
             if not is_board_stream(stream.stream_id):
                 continue  # users and tokens
-            view = load_board(store, stream.stream_id).view()
+            view = load_board(store, EventMapper(), stream.stream_id).view()
             table.add_row(view["id"], view["title"], str(view["version"]), str(view["archived"]))
         out.print(table)
 
@@ -110,7 +110,7 @@ def board_show(
                 version = store.version_at(board_id, at)
                 if version == 0:
                     raise typer.BadParameter(f"board {board_id} did not exist at {at}")
-            _print_board(load_board(store, board_id, version).view(include_archived))
+            _print_board(load_board(store, EventMapper(), board_id, version).view(include_archived))
     except KanbanError as exc:
         raise _fail(exc) from exc
 
@@ -150,9 +150,9 @@ def _card_cell(card: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _print_history(store: EventStore, board_id: str) -> None:
+def _print_history(store: EventFeed, board_id: str) -> None:
     table = Table("seq", "ver", "when (UTC)", "who", "what", title="History")
-    for item in board_history(store, board_id):
+    for item in board_history(store, EventMapper(), board_id):
         what = item.summary
         if item.undo_of:
             what = f"undo: {what}"

@@ -17,7 +17,7 @@ from rich.text import Text
 from kanban.bootstrap import Kanban, bootstrap, open_log
 from kanban.domain.errors import KanbanError
 from kanban.settings import Settings
-from kanban.store.base import EventStore
+from kanban.store.ports import EventStore
 
 app = typer.Typer(
     help="Kanban: a kanban board whose every change is an immutable event.", no_args_is_help=True

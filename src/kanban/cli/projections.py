@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from kanban.bootstrap import rebuilder
-from kanban.cli.common import DataDir, _fail, _settings, _with_progress, app, err, out
+from kanban.cli.common import DataDir, _fail, _log, _settings, _with_progress, app, err, out
 from kanban.distributed.observe import DistributedStats, distributed_stats, probe_client
 from kanban.domain.errors import KanbanError
 from kanban.projections.access import AccessProjection
@@ -105,7 +105,8 @@ def projections_status(
             if url:
                 client = probe_client(url, timeout=5.0)
                 try:
-                    stats = distributed_stats(client, projector.source)
+                    with _log(data_dir) as log:
+                        stats = distributed_stats(client, log)
                 finally:
                     client.close()
         finally:

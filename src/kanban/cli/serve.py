@@ -14,6 +14,7 @@ import typer
 
 from kanban.cli.common import DataDir, Group, RedisUrl, WriterUrl, _fail, _settings_with, app, err
 from kanban.domain.errors import KanbanError
+from kanban.service.admin_token import load_admin_token
 
 
 @app.command()
@@ -57,7 +58,6 @@ def serve(
     import uvicorn
 
     from kanban.api.app import create_app
-    from kanban.api.auth import load_admin_token
 
     settings = _settings_with(
         data_dir=data_dir,

@@ -26,12 +26,12 @@ from rich.table import Column, Table
 from kanban.cli.common import DataDir, _fail, _log, _open, _settings, app, err, out
 from kanban.domain import commands as cmd
 from kanban.domain import users as directory_rules
-from kanban.domain.commands import SYSTEM_STREAM
+from kanban.domain.commands import SYSTEM_STREAM, derived_id
 from kanban.domain.errors import KanbanError, UserNotFound, ValidationFailed
 from kanban.domain.events import TokenIssued
 from kanban.domain.users import ADMIN_ID, Directory, User
 from kanban.service import credentials
-from kanban.service.codec import decode_all, derived_id
+from kanban.service.mapper import EventMapper
 from kanban.store.codec import format_time
 
 users_app = typer.Typer(
@@ -306,7 +306,7 @@ def _existing_directory(data_dir: Path | None) -> tuple[Directory, dict[str, str
 def _fold(data_dir: Path | None) -> tuple[Directory, dict[str, str]]:
     """The directory, and when each token was issued (token id -> UTC time)."""
     with _log(data_dir) as store:
-        records = decode_all(store.read_stream(SYSTEM_STREAM))
+        records = EventMapper().decode_all(store.read_stream(SYSTEM_STREAM))
     issued = {
         r.event.token_id: _when(r.recorded_at) for r in records if isinstance(r.event, TokenIssued)
     }
@@ -315,11 +315,6 @@ def _fold(data_dir: Path | None) -> tuple[Directory, dict[str, str]]:
 
 def _when(at: datetime | None) -> str:
     return format_time(at) if at is not None else ""
-
-
-def _short(iso: str | None) -> str:
-    """An ISO 8601 UTC time as `YYYY-MM-DD HH:MM:SS`, for tables."""
-    return iso[:19].replace("T", " ") if iso else ""
 
 
 def _user(directory: Directory, name: str) -> User:

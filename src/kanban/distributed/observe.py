@@ -1,11 +1,12 @@
 """How far behind the distributed read side is: per group, per consumer, and the relay.
 
 Read at the moment of asking (a `/metrics` scrape, `kanban projections
-status`), never cached. A group's applied seq is the contiguous watermark its
-workers record in the epoch's watermarks hash after every acknowledged batch;
-for a group that never wrote one (created by hand, or no batch yet) it is the
-seq up to which the group has acknowledged everything (its oldest pending
-entry minus one, else its last-delivered id). Lag in seconds is the age of
+status`), never cached. A group's applied seq is the watermark (the seq up to
+which every event is applied) that its workers record in the epoch's
+watermarks hash after every acknowledged batch; for a group that never wrote
+one (created by hand, or no batch yet) it is the seq up to which the group
+has acknowledged everything (its oldest pending entry minus one, else its
+last-delivered id). Lag in seconds is the age of
 the group's oldest unapplied event, from the log's `recorded_at`.
 
 Redis being down or frozen never raises here: the relay's figures come from
@@ -26,7 +27,7 @@ from redis.retry import Retry
 
 from kanban.distributed.relay import Relay, RelayStatus
 from kanban.feed import streams
-from kanban.store.base import EventStore
+from kanban.store.ports import EventFeed, RelayCheckpoints
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class GroupStats:
     """One consumer group: how far it has applied the log, and its consumers."""
 
     name: str
-    #: Contiguous seq the group has applied.
+    #: The group's watermark: every event up to this seq is applied.
     applied: int
     head: int
     #: Age of the oldest event the group has not applied (0 when caught up).
@@ -88,7 +89,7 @@ def probe_client(url: str, timeout: float = 1.0) -> redis.Redis:
 
 def distributed_stats(
     client: redis.Redis,
-    store: EventStore,
+    store: RelayCheckpoints,
     epoch: str | None = None,
     *,
     relay: Relay | None = None,
@@ -123,7 +124,7 @@ def _utc_now() -> datetime:
 
 
 def _groups(
-    client: redis.Redis, store: EventStore, epoch: str, head: int, now: datetime
+    client: redis.Redis, store: RelayCheckpoints, epoch: str, head: int, now: datetime
 ) -> list[GroupStats]:
     key = streams.stream_key(epoch)
     raw: dict[Any, Any] = client.hgetall(streams.watermarks_key(epoch))
@@ -170,7 +171,7 @@ def _acknowledged(client: redis.Redis, key: str, group: str, info: dict[str, Any
     return streams.seq_of(info["last-delivered-id"])
 
 
-def _age(store: EventStore, applied: int, head: int, now: datetime) -> float:
+def _age(store: EventFeed, applied: int, head: int, now: datetime) -> float:
     """Seconds since the oldest unapplied event was committed (0 when there is none)."""
     if applied >= head:
         return 0.0

@@ -26,7 +26,7 @@ import redis
 from redis.typing import EncodableT, FieldT
 
 from kanban.feed import streams
-from kanban.store.base import EventStore
+from kanban.store.ports import RelayCheckpoints
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Relay:
 
     def __init__(
         self,
-        store: EventStore,
+        store: RelayCheckpoints,
         redis: redis.Redis,
         *,
         name: str = "relay",
@@ -146,15 +146,6 @@ class Relay:
         """
         published = self.store.relay_checkpoint(self.name)
         return RelayStatus(self.name, published, self.store.head_seq(), self._reachable)
-
-    @property
-    def lag(self) -> int:
-        """Committed events not yet published."""
-        return self.status().lag
-
-    @property
-    def reachable(self) -> bool:
-        return self._reachable
 
     # --- work ----------------------------------------------------------------
 

@@ -18,10 +18,13 @@ import redis
 
 from kanban.domain.errors import StorageError
 from kanban.feed import streams
-from kanban.projections.base import Projection, ProjectorStatus, ReadStore
 from kanban.projections.ordered import OrderedApplier
 from kanban.projections.progress import ReportsProgress
-from kanban.store.base import EventFeed, ProgressCallback
+from kanban.projections.projection import Projection
+from kanban.projections.reads import ReadStore
+from kanban.projections.rows import ProjectorStatus
+from kanban.store.ports import EventFeed
+from kanban.store.records import ProgressCallback
 
 log = logging.getLogger(__name__)
 

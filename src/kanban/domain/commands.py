@@ -1,7 +1,9 @@
-"""Commands: requests to change a board, named in the imperative.
+"""Commands: requests to change a board or the users, named in the imperative.
 
 A command may be refused; an event is a fact. Who asks, and under which
-command id, travels beside the command in a `CommandContext`.
+command id, travels beside the command in a `CommandContext`. A board command
+names its board (`board_id`); a system command changes the system stream.
+Both say which stream they change (`stream_id`).
 """
 
 from __future__ import annotations
@@ -58,35 +60,71 @@ class CommandContext:
         )
 
 
+_ID_NAMESPACE = uuid.UUID("6f1c1d2e-4b7a-4c39-9d43-6b1f0f3c2a10")
+
+
+def derived_id(command_id: str, kind: str) -> str:
+    """The id of what a command creates, derived from the command id.
+
+    A retry under the same command id (an Idempotency-Key) thus creates the
+    same ids, so its payload matches and the first result is returned.
+    """
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{command_id}:{kind}"))
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
-    """Base of every command; `board_id` names the stream it changes."""
+    """Base of every command: a `BoardCommand` or a `SystemCommand`."""
+
+    # Not an ABC: isinstance on an ABC costs several times as much, on every command.
+    @property
+    def stream_id(self) -> str:
+        """The stream the command changes."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class BoardCommand(Command):
+    """A command that changes one board: its stream is the board's."""
 
     board_id: str
 
+    @property
+    def stream_id(self) -> str:
+        return self.board_id
+
 
 @dataclass(frozen=True, slots=True)
-class CreateBoard(Command):
+class SystemCommand(Command):
+    """A command on the system stream: users and tokens."""
+
+    @property
+    def stream_id(self) -> str:
+        return SYSTEM_STREAM
+
+
+@dataclass(frozen=True, slots=True)
+class CreateBoard(BoardCommand):
     title: str
 
 
 @dataclass(frozen=True, slots=True)
-class RenameBoard(Command):
+class RenameBoard(BoardCommand):
     title: str
 
 
 @dataclass(frozen=True, slots=True)
-class ArchiveBoard(Command):
+class ArchiveBoard(BoardCommand):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class RestoreBoard(Command):
+class RestoreBoard(BoardCommand):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class AddColumn(Command):
+class AddColumn(BoardCommand):
     column_id: str
     title: str
     position: int | None = None
@@ -94,7 +132,7 @@ class AddColumn(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class EditColumn(Command):
+class EditColumn(BoardCommand):
     """Rename a column and/or set (a number) or clear (None) its WIP limit."""
 
     column_id: str
@@ -103,18 +141,18 @@ class EditColumn(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class MoveColumn(Command):
+class MoveColumn(BoardCommand):
     column_id: str
     position: int
 
 
 @dataclass(frozen=True, slots=True)
-class RemoveColumn(Command):
+class RemoveColumn(BoardCommand):
     column_id: str
 
 
 @dataclass(frozen=True, slots=True)
-class AddCard(Command):
+class AddCard(BoardCommand):
     card_id: str
     column_id: str
     title: str
@@ -126,7 +164,7 @@ class AddCard(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class EditCard(Command):
+class EditCard(BoardCommand):
     """Change any of a card's fields; UNSET leaves a field alone, None clears due_date."""
 
     card_id: str
@@ -138,19 +176,19 @@ class EditCard(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class MoveCard(Command):
+class MoveCard(BoardCommand):
     card_id: str
     column_id: str
     position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class ArchiveCard(Command):
+class ArchiveCard(BoardCommand):
     card_id: str
 
 
 @dataclass(frozen=True, slots=True)
-class RestoreCard(Command):
+class RestoreCard(BoardCommand):
     """Bring an archived card back, by default where it was archived from."""
 
     card_id: str
@@ -159,12 +197,12 @@ class RestoreCard(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class Undo(Command):
+class Undo(BoardCommand):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class Redo(Command):
+class Redo(BoardCommand):
     pass
 
 
@@ -172,7 +210,7 @@ class Redo(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class SetMember(Command):
+class SetMember(BoardCommand):
     """Make a user a member with this role, or change the role they have."""
 
     user_id: str
@@ -180,7 +218,7 @@ class SetMember(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class RemoveMember(Command):
+class RemoveMember(BoardCommand):
     user_id: str
 
 
@@ -191,7 +229,7 @@ class RemoveMember(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class AddUser(Command):
+class AddUser(SystemCommand):
     """Add a user, with a first API token when `token_id` and `token_hash` are given."""
 
     SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("password_hash", "token_id", "token_hash")
@@ -202,11 +240,10 @@ class AddUser(Command):
     password_hash: str | None = None
     token_id: str | None = None
     token_hash: str | None = None
-    board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
-class UpdateUser(Command):
+class UpdateUser(SystemCommand):
     """Change a user's display name, admin flag or password (None removes it)."""
 
     SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("password_hash",)
@@ -214,11 +251,10 @@ class UpdateUser(Command):
     display_name: str | _Unset = UNSET
     admin: bool | _Unset = UNSET
     password_hash: str | _Unset | None = UNSET
-    board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
-class IssueToken(Command):
+class IssueToken(SystemCommand):
     """Record a new API token or web session for a user (its secret's hash only)."""
 
     SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("token_id", "token_hash", "expires_at")
@@ -228,25 +264,19 @@ class IssueToken(Command):
     kind: str = "api"
     label: str = ""
     expires_at: str | None = None
-    board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
-class RevokeToken(Command):
+class RevokeToken(SystemCommand):
     user_id: str
     token_id: str
-    board_id: str = field(default=SYSTEM_STREAM, kw_only=True)
-
-
-#: Commands on the system stream, answered by the directory of users.
-SYSTEM_COMMANDS: Final = (AddUser, UpdateUser, IssueToken, RevokeToken)
 
 
 @dataclass(frozen=True, slots=True)
 class CommandResult:
-    """What a handled command reports back: the board's version and last seq."""
+    """What a handled command reports back: its stream's version and last seq."""
 
-    board_id: str
+    stream_id: str
     version: int
     seq: int
     created: dict[str, str] = field(default_factory=dict)
@@ -258,3 +288,10 @@ class CommandResult:
     unit_id: str | None = None
     #: Seq of the command's first event (None when it appended nothing).
     first_seq: int | None = None
+
+    @property
+    def board_id(self) -> str:
+        """The board the command changed (AttributeError for the system stream's)."""
+        if not is_board_stream(self.stream_id):
+            raise AttributeError(f"a result in stream {self.stream_id!r} has no board_id")
+        return self.stream_id

@@ -207,6 +207,12 @@ class CorruptEvent(CorruptStream):
         self.reason = reason
 
 
+class UnreadableEvent(KanbanError, LookupError):
+    """Stored event data this code cannot read: an unknown type or version, a missing field."""
+
+    kind = "unreadable-event"
+
+
 # --- concurrency and idempotency --------------------------------------------
 
 
@@ -226,6 +232,12 @@ class NotYetProjected(KanbanError):
     """The read models have not reached the requested seq yet; retry shortly."""
 
     kind = "not-yet-projected"
+
+
+class NotTheWriter(KanbanError):
+    """This process has no log: commands and log reads go to the writer."""
+
+    kind = "not-the-writer"
 
 
 # --- storage ------------------------------------------------------------------

@@ -11,10 +11,64 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+from kanban.domain.errors import UnreadableEvent
 
 JSON = dict[str, Any]
 Upcaster = Callable[[JSON], JSON]
+EventType = TypeVar("EventType", bound="type[Event]")
+
+
+@dataclass
+class EventRegistry:
+    """Maps stored type names to event classes and upcasts older schema versions."""
+
+    classes: dict[str, type[Event]] = field(default_factory=dict)
+    upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
+
+    def register(self, cls: EventType) -> EventType:
+        """Know `cls` by its `type_name` (a class decorator on each event type)."""
+        self.classes[cls.type_name] = cls
+        return cls
+
+    def upcaster(self, type_name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Register a function turning data of `from_version` into `from_version + 1`."""
+
+        def decorate(fn: Upcaster) -> Upcaster:
+            self.upcasters[(type_name, from_version)] = fn
+            return fn
+
+        return decorate
+
+    def class_for(self, type_name: str, schema_version: int) -> type[Event]:
+        """The class that reads `type_name` stored in `schema_version` (UnreadableEvent if none)."""
+        cls = self.classes.get(type_name)
+        if cls is None:
+            raise UnreadableEvent(f"unknown event type {type_name!r}")
+        if schema_version > cls.schema_version:
+            raise UnreadableEvent(
+                f"{type_name} schema version {schema_version} is newer than this code "
+                f"({cls.schema_version})"
+            )
+        for version in range(schema_version, cls.schema_version):
+            if (type_name, version) not in self.upcasters:
+                raise UnreadableEvent(f"no upcaster for {type_name} v{version}")
+        return cls
+
+    def decode(self, type_name: str, schema_version: int, data: JSON) -> Event:
+        """The event stored as `data`; UnreadableEvent when this code cannot read it."""
+        cls = self.classes.get(type_name)
+        if cls is None or schema_version != cls.schema_version:  # unknown, older or newer
+            cls = self.class_for(type_name, schema_version)
+            while schema_version < cls.schema_version:
+                data = self.upcasters[(type_name, schema_version)](data)
+                schema_version += 1
+        return cls.from_data(data)
+
+
+#: Every event type of Kanban, each registered by its class's decorator.
+registry = EventRegistry()
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,51 +79,82 @@ class Event:
     schema_version: ClassVar[int] = 1
 
     def to_data(self) -> JSON:
-        """The event's fields as plain JSON-ready data."""
-        names = field_names(type(self))
+        """The event's fields as plain JSON-ready data, keys in sorted order at every level.
+
+        Sorted as the log stores them, so that what an append hands back is this very
+        data, not the stored text read again.
+        """
         # Every command encodes its events: scalars (most fields) skip _plain's checks.
         data = {}
-        for name in names:
+        cls = type(self)
+        for name in (_SHAPES.get(cls) or _shape(cls)).sorted_names:
             value = getattr(self, name)
             data[name] = value if type(value) in _SCALARS else _plain(value)
         return data
 
     @classmethod
     def from_data(cls, data: JSON) -> Event:
-        """Rebuild the event from `to_data` output of the current schema version."""
-        # Replays decode every event of the log: the common case (no lists, no
-        # unknown keys) is one call, and most classes cannot hold a list at all.
-        flat = _FLAT.get(cls)
-        if flat is None:
-            flat = _FLAT[cls] = not any(
-                any(word in str(f.type) for word in ("tuple", "list", "Any"))
-                for f in dataclasses.fields(cls)
-            )
+        """Rebuild the event from `to_data` output of the current schema version.
+
+        Keys it does not know (data of a newer minor change) are left out; a field
+        it needs and does not find is an UnreadableEvent.
+        """
+        # Replays decode every event of the log: the common case (exactly the
+        # fields) is one lookup and one call, the keys looked at only when refused.
+        shape = _SHAPES.get(cls) or _shape(cls)
         try:
-            if flat:
+            if shape.flat:
                 return cls(**data)
             return cls(**{k: _freeze(v) if type(v) is list else v for k, v in data.items()})
         except TypeError:
-            pass  # unknown keys (data of a newer minor change): keep the known ones
-        names = field_names(cls)
-        return cls(**{k: _freeze(v) for k, v in data.items() if k in names})
+            if data.keys() == shape.names:
+                raise  # not the data's keys: a bug, never taken for unreadable data
+        missing = shape.required - data.keys()
+        if missing:
+            raise UnreadableEvent(f"{cls.type_name} lacks {', '.join(sorted(missing))}")
+        # Only known keys now: a TypeError from here on is a bug, and propagates.
+        return cls(**{k: _freeze(v) for k, v in data.items() if k in shape.names})
 
 
-#: Each dataclass's field names, in order (see `field_names`).
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What reading and writing a dataclass's data needs to know of its fields."""
+
+    names: frozenset[str]
+    sorted_names: tuple[str, ...]
+    #: The fields without a default.
+    required: frozenset[str]
+    #: No field can hold a list (nothing to freeze into a tuple).
+    flat: bool
+
+
+_SHAPES: dict[type, _Shape] = {}
+
+
+def _shape(cls: type) -> _Shape:
+    """A dataclass's shape, asked of `dataclasses.fields` once per class."""
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        fields = dataclasses.fields(cls)
+        shape = _SHAPES[cls] = _Shape(
+            frozenset(f.name for f in fields),
+            tuple(sorted(f.name for f in fields)),
+            frozenset(
+                f.name
+                for f in fields
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            ),
+            not any(any(word in str(f.type) for word in ("tuple", "list", "Any")) for f in fields),
+        )
+    return shape
 
 
 def field_names(cls: type) -> tuple[str, ...]:
-    """A dataclass's field names, in order; asked of `dataclasses.fields` once per class."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
+    """A dataclass's field names, in sorted order."""
+    return (_SHAPES.get(cls) or _shape(cls)).sorted_names
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-#: Whether an event class has only scalar fields (no list in its data to freeze).
-_FLAT: dict[type[Event], bool] = {}
 
 
 def _plain(value: Any) -> Any:
@@ -89,6 +174,7 @@ def _freeze(value: Any) -> Any:
 # --- board -------------------------------------------------------------------
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class BoardCreated(Event):
     """A new board; its creator is its first owner (None on boards older than roles)."""
@@ -100,6 +186,7 @@ class BoardCreated(Event):
     owner: str | None = None
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class BoardRenamed(Event):
     type_name: ClassVar[str] = "BoardRenamed"
@@ -107,11 +194,13 @@ class BoardRenamed(Event):
     previous_title: str
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class BoardArchived(Event):
     type_name: ClassVar[str] = "BoardArchived"
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class BoardRestored(Event):
     type_name: ClassVar[str] = "BoardRestored"
@@ -120,6 +209,7 @@ class BoardRestored(Event):
 # --- columns -----------------------------------------------------------------
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class ColumnAdded(Event):
     type_name: ClassVar[str] = "ColumnAdded"
@@ -129,6 +219,7 @@ class ColumnAdded(Event):
     wip_limit: int | None = None
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class ColumnRenamed(Event):
     type_name: ClassVar[str] = "ColumnRenamed"
@@ -137,6 +228,7 @@ class ColumnRenamed(Event):
     previous_title: str
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class ColumnMoved(Event):
     type_name: ClassVar[str] = "ColumnMoved"
@@ -145,6 +237,7 @@ class ColumnMoved(Event):
     previous_position: int
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class ColumnRemoved(Event):
     """A column left the board; it records enough to bring it back as it was."""
@@ -156,6 +249,7 @@ class ColumnRemoved(Event):
     wip_limit: int | None = None
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class WipLimitChanged(Event):
     """A column's WIP limit was set (a number) or cleared (None)."""
@@ -169,6 +263,7 @@ class WipLimitChanged(Event):
 # --- cards -------------------------------------------------------------------
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class CardAdded(Event):
     type_name: ClassVar[str] = "CardAdded"
@@ -191,6 +286,7 @@ class FieldChange:
     previous: Any
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class CardEdited(Event):
     type_name: ClassVar[str] = "CardEdited"
@@ -199,13 +295,25 @@ class CardEdited(Event):
 
     @classmethod
     def from_data(cls, data: JSON) -> Event:
-        changes = tuple(
-            FieldChange(c["field"], _freeze(c["value"]), _freeze(c["previous"]))
-            for c in data["changes"]
+        changes = data.get("changes")
+        if "card_id" not in data or type(changes) is not list:
+            raise UnreadableEvent("CardEdited lacks card_id or its list of changes")
+        for change in changes:
+            if type(change) is not dict or not change.keys() >= _CHANGE_KEYS:
+                raise UnreadableEvent(f"CardEdited has a change that is not one: {change!r}")
+        return cls(
+            card_id=data["card_id"],
+            changes=tuple(
+                FieldChange(c["field"], _freeze(c["value"]), _freeze(c["previous"]))
+                for c in changes
+            ),
         )
-        return cls(card_id=data["card_id"], changes=changes)
 
 
+_CHANGE_KEYS = frozenset({"field", "value", "previous"})
+
+
+@registry.register
 @dataclass(frozen=True, slots=True)
 class CardMoved(Event):
     type_name: ClassVar[str] = "CardMoved"
@@ -216,6 +324,7 @@ class CardMoved(Event):
     to_position: int
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class CardArchived(Event):
     """A card left its column's order; it records where it stood."""
@@ -229,6 +338,7 @@ class CardArchived(Event):
     home_column_id: str | None = None
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class CardRestored(Event):
     type_name: ClassVar[str] = "CardRestored"
@@ -239,6 +349,7 @@ class CardRestored(Event):
     previous_column_id: str | None = None
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class CardRemoved(Event):
     """Undo of a card's creation: the card leaves the board, its history stays.
@@ -260,6 +371,7 @@ class CardRemoved(Event):
 # --- board membership (in the board's stream; never undone) ----------------
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class MemberAdded(Event):
     """A user was given a role on the board; `name` is their name at the time."""
@@ -270,6 +382,7 @@ class MemberAdded(Event):
     role: str
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class MemberRoleChanged(Event):
     type_name: ClassVar[str] = "MemberRoleChanged"
@@ -279,6 +392,7 @@ class MemberRoleChanged(Event):
     previous_role: str
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class MemberRemoved(Event):
     type_name: ClassVar[str] = "MemberRemoved"
@@ -290,6 +404,7 @@ class MemberRemoved(Event):
 # --- users and tokens (in the system stream) ----------------------------------
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class UserAdded(Event):
     """A user account; only a password's hash is ever recorded."""
@@ -302,6 +417,7 @@ class UserAdded(Event):
     password_hash: str | None = None
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class UserUpdated(Event):
     """A user's display name or admin flag changed (None: left as it was)."""
@@ -312,6 +428,7 @@ class UserUpdated(Event):
     admin: bool | None = None
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class PasswordChanged(Event):
     """A user's password was set or changed (None: removed); only its hash is recorded."""
@@ -321,6 +438,7 @@ class PasswordChanged(Event):
     password_hash: str | None
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class TokenIssued(Event):
     """An API token or a web session; only a hash of its secret is recorded."""
@@ -335,6 +453,7 @@ class TokenIssued(Event):
     expires_at: str | None = None
 
 
+@registry.register
 @dataclass(frozen=True, slots=True)
 class TokenRevoked(Event):
     type_name: ClassVar[str] = "TokenRevoked"
@@ -342,81 +461,7 @@ class TokenRevoked(Event):
     token_id: str
 
 
-# --- registry and upcasting --------------------------------------------------
-
-
-@dataclass
-class EventRegistry:
-    """Maps stored type names to event classes and upcasts older schema versions."""
-
-    classes: dict[str, type[Event]] = field(default_factory=dict)
-    upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
-
-    def register(self, cls: type[Event]) -> type[Event]:
-        self.classes[cls.type_name] = cls
-        return cls
-
-    def upcaster(self, type_name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
-        """Register a function turning data of `from_version` into `from_version + 1`."""
-
-        def decorate(fn: Upcaster) -> Upcaster:
-            self.upcasters[(type_name, from_version)] = fn
-            return fn
-
-        return decorate
-
-    def class_for(self, type_name: str, schema_version: int) -> type[Event]:
-        """The class that reads `type_name` stored in `schema_version`; LookupError if none can."""
-        cls = self.classes.get(type_name)
-        if cls is None:
-            raise LookupError(f"unknown event type {type_name!r}")
-        if schema_version > cls.schema_version:
-            raise LookupError(
-                f"{type_name} schema version {schema_version} is newer than this code "
-                f"({cls.schema_version})"
-            )
-        for version in range(schema_version, cls.schema_version):
-            if (type_name, version) not in self.upcasters:
-                raise LookupError(f"no upcaster for {type_name} v{version}")
-        return cls
-
-    def decode(self, type_name: str, schema_version: int, data: JSON) -> Event:
-        cls = self.classes.get(type_name)
-        if cls is None or schema_version != cls.schema_version:  # unknown, older or newer
-            cls = self.class_for(type_name, schema_version)
-            while schema_version < cls.schema_version:
-                data = self.upcasters[(type_name, schema_version)](data)
-                schema_version += 1
-        return cls.from_data(data)
-
-
-registry = EventRegistry()
-for _cls in (
-    BoardCreated,
-    BoardRenamed,
-    BoardArchived,
-    BoardRestored,
-    ColumnAdded,
-    ColumnRenamed,
-    ColumnMoved,
-    ColumnRemoved,
-    WipLimitChanged,
-    CardAdded,
-    CardEdited,
-    CardMoved,
-    CardArchived,
-    CardRestored,
-    CardRemoved,
-    MemberAdded,
-    MemberRoleChanged,
-    MemberRemoved,
-    UserAdded,
-    UserUpdated,
-    PasswordChanged,
-    TokenIssued,
-    TokenRevoked,
-):
-    registry.register(_cls)
+# --- upcasting ----------------------------------------------------------------
 
 
 @registry.upcaster("BoardCreated", 1)

@@ -8,7 +8,8 @@ import httpx
 
 from kanban.domain.errors import StorageError
 from kanban.feed.wire import from_wire
-from kanban.store.base import EventFeed, StoredEvent
+from kanban.store.ports import EventFeed
+from kanban.store.records import StoredEvent
 
 
 class HttpFeed(EventFeed):

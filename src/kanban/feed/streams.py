@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 
 from kanban.feed.wire import from_wire, to_wire
-from kanban.store.base import StoredEvent
+from kanban.store.records import StoredEvent
 
 PREFIX = "kanban"
 #: Redis key holding the epoch the writer currently publishes.
@@ -24,7 +24,7 @@ def stream_key(epoch: str) -> str:
 
 
 def watermarks_key(epoch: str) -> str:
-    """Hash of group -> contiguous applied seq, written by projector workers."""
+    """Hash of group -> watermark (every event up to it applied), written by projector workers."""
     return f"{PREFIX}:{epoch}:watermarks"
 
 

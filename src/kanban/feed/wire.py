@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kanban.store.base import StoredEvent
 from kanban.store.codec import format_time, parse_time
+from kanban.store.records import StoredEvent
 
 
 def to_wire(event: StoredEvent) -> dict[str, Any]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kanban.domain import events as ev
-from kanban.projections.base import Projection, ReadTransaction, TokenRow, UserRow
-from kanban.service.codec import decode
-from kanban.store.base import StoredEvent
+from kanban.projections.projection import Projection
+from kanban.projections.rows import TokenRow, UserRow
+from kanban.projections.writes import AccessWrites
+from kanban.service.mapper import EventMapper
 from kanban.store.codec import format_time
+from kanban.store.records import StoredEvent
 
 
 class AccessProjection(Projection):
@@ -17,10 +19,13 @@ class AccessProjection(Projection):
     name = "access"
     handles = ev.SYSTEM_EVENTS | {c.type_name for c in (ev.BoardCreated, *ev.MEMBERSHIP_EVENTS)}
 
-    def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
+    def __init__(self, mapper: EventMapper) -> None:
+        self.mapper = mapper
+
+    def apply(self, tx: AccessWrites, events: Sequence[StoredEvent]) -> None:
         for stored in events:
             at = format_time(stored.recorded_at)
-            event = decode(stored).event
+            event = self.mapper.decode(stored).event
             match event:
                 case ev.UserAdded():
                     tx.put_user(

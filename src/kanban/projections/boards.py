@@ -7,13 +7,15 @@ from collections.abc import Collection, Sequence
 
 from kanban.domain import events as ev
 from kanban.domain.model import Board, card_view
-from kanban.projections.base import BoardRow, CardWrite, Projection, ReadTransaction
-from kanban.projections.bulk import Rebuild, Replayed
+from kanban.projections.projection import Projection, Rebuild, Replayed
 from kanban.projections.render import frame
-from kanban.service.codec import decode
+from kanban.projections.rows import BoardRow, CardWrite
+from kanban.projections.writes import BoardWrites
+from kanban.service.mapper import EventMapper
 from kanban.service.repository import load_board
-from kanban.store.base import EventFeed, StoredEvent
 from kanban.store.codec import format_time
+from kanban.store.ports import EventFeed
+from kanban.store.records import StoredEvent
 
 
 class BoardsProjection(Projection):
@@ -27,9 +29,14 @@ class BoardsProjection(Projection):
     handles = ev.BOARD_EVENTS
 
     def __init__(
-        self, source: EventFeed, capacity: int = 256, rebuild_capacity: int = 2_000
+        self,
+        source: EventFeed,
+        mapper: EventMapper,
+        capacity: int = 256,
+        rebuild_capacity: int = 2_000,
     ) -> None:
         self.source = source
+        self.mapper = mapper
         self.capacity = capacity
         #: Boards a rebuild holds in memory at once.
         self.rebuild_capacity = rebuild_capacity
@@ -39,9 +46,9 @@ class BoardsProjection(Projection):
         self._boards.clear()
 
     def rebuilder(self) -> Rebuild:
-        return BoardsRebuild(self.source, self.rebuild_capacity)
+        return BoardsRebuild(self.source, self.mapper, self.rebuild_capacity)
 
-    def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
+    def apply(self, tx: BoardWrites, events: Sequence[StoredEvent]) -> None:
         touched: dict[str, Board] = {}
         #: Per board, each changed card and the version of its latest change.
         cards: dict[str, dict[str, int]] = {}
@@ -55,7 +62,7 @@ class BoardsProjection(Projection):
                 board = self._board(tx, stored.stream_id)
             if board is not None and stored.version <= board.version:
                 continue  # already projected
-            record = decode(stored)
+            record = self.mapper.decode(stored)
             board = Board.fold([record], board, content_only=True)
             touched[board.id] = board
             updated[board.id] = format_time(stored.recorded_at)
@@ -81,7 +88,7 @@ class BoardsProjection(Projection):
             )
             self._remember(board)
 
-    def _board(self, tx: ReadTransaction, board_id: str) -> Board | None:
+    def _board(self, tx: BoardWrites, board_id: str) -> Board | None:
         version = tx.board_version(board_id)
         board = self._boards.get(board_id)
         if board is not None and board.version == version:
@@ -89,7 +96,7 @@ class BoardsProjection(Projection):
         if version == 0:
             return None
         # Cold (restart, or evicted): the board as the read model last saw it.
-        board = load_board(self.source, board_id, version)
+        board = load_board(self.source, self.mapper, board_id, version)
         board.content_only = True  # what it folds from here on is for the view only
         return board
 
@@ -108,8 +115,9 @@ class BoardsRebuild(Rebuild):
     upserts: the last write wins).
     """
 
-    def __init__(self, source: EventFeed, capacity: int) -> None:
+    def __init__(self, source: EventFeed, mapper: EventMapper, capacity: int) -> None:
         self.source = source
+        self.mapper = mapper
         self.capacity = capacity
         self.boards: dict[str, _Folding] = {}
         self.evicted: list[_Folding] = []
@@ -123,7 +131,7 @@ class BoardsRebuild(Rebuild):
                 folding = _Folding(board, created_at=row[8])
             else:
                 # Let go earlier: folded again from its newest snapshot.
-                board = load_board(self.source, row[1], row[2])
+                board = load_board(self.source, self.mapper, row[1], row[2])
                 board.content_only = True
                 folding = _Folding(board, created_at=None)
             self.boards[row[1]] = folding
@@ -137,13 +145,13 @@ class BoardsRebuild(Rebuild):
         if card_id:
             folding.cards[card_id] = row[2]
 
-    def flush(self, tx: ReadTransaction) -> bool:
+    def flush(self, tx: BoardWrites) -> bool:
         for folding in self.evicted:
             folding.write(tx)
         self.evicted.clear()
         return False  # the boards still in memory are not written yet
 
-    def finish(self, tx: ReadTransaction) -> None:
+    def finish(self, tx: BoardWrites) -> None:
         self.flush(tx)
         for folding in self.boards.values():
             folding.write(tx)
@@ -160,7 +168,7 @@ class _Folding:
         #: Each card changed while folded here, and the version of its latest change.
         self.cards: dict[str, int] = {}
 
-    def write(self, tx: ReadTransaction) -> None:
+    def write(self, tx: BoardWrites) -> None:
         # A board folded again keeps the created_at of its first write (an upsert).
         created_at = self.created_at or self.updated_at
         write_board(tx, self.board, created_at, self.updated_at, self.cards)
@@ -184,7 +192,7 @@ def changes_text(event: ev.Event) -> bool:
 
 
 def write_board(
-    tx: ReadTransaction,
+    tx: BoardWrites,
     board: Board,
     created_at: str,
     updated_at: str,

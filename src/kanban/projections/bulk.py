@@ -21,61 +21,19 @@ then stops with `Overtaken` and the ordinary path finishes the work.
 from __future__ import annotations
 
 import threading
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 from kanban.domain.commands import is_board_stream
 from kanban.domain.errors import CorruptEvent, CorruptStream
 from kanban.domain.model import RecordedEvent
-from kanban.projections.base import Projection, ReadStore, ReadTransaction
-from kanban.service.codec import decode_row
-from kanban.store.base import EventStore, JSONDict, ProgressCallback, Row
-from kanban.store.codec import to_stored
+from kanban.projections.projection import Projection, Rebuild, Replayed
+from kanban.projections.reads import ReadStore
+from kanban.projections.writes import Checkpoints
+from kanban.service.mapper import EventMapper
+from kanban.store.ports import LogRows
+from kanban.store.records import JSONDict, ProgressCallback, Row
 
 PAGE = 10_000
-
-
-class Replayed(NamedTuple):
-    """One event as a rebuild sees it: the stored texts beside the decoded record."""
-
-    row: Row
-    data: JSONDict
-    record: RecordedEvent
-
-
-class Rebuild(ABC):
-    """One projection's share of a rebuild: fed each event it handles, once, in seq order."""
-
-    def start(self, tx: ReadTransaction) -> None:  # noqa: B027 - most need no preparation
-        """Prepare the (cleared) read model for large appends."""
-
-    @abstractmethod
-    def feed(self, event: Replayed) -> None: ...
-
-    @abstractmethod
-    def flush(self, tx: ReadTransaction) -> bool:
-        """Write what the page produced; True if the rows now hold every event fed."""
-
-    def finish(self, tx: ReadTransaction) -> None:  # noqa: B027 - most are done at their last flush
-        """The last writes, after the last page."""
-
-
-class Batched(Rebuild):
-    """Any projection's rebuild: its own `apply`, once per page."""
-
-    def __init__(self, projection: Projection) -> None:
-        self.projection = projection
-        self.pending: list[Row] = []
-
-    def feed(self, event: Replayed) -> None:
-        self.pending.append(event.row)
-
-    def flush(self, tx: ReadTransaction) -> bool:
-        if self.pending:
-            self.projection.apply(tx, [to_stored(row) for row in self.pending])
-            self.pending.clear()
-        return True
 
 
 class Overtaken(Exception):
@@ -103,7 +61,6 @@ class Rebuilding:
                 tx.clear(name)
                 projection.reset()
                 part.start(tx)
-            tx.defer_indexes()
 
     def wants(self, type_name: str) -> bool:
         return type_name in self.routes
@@ -131,15 +88,17 @@ class Rebuilding:
                 tx.set_checkpoint(name, last_seq)
 
     def close(self) -> None:
-        """Build the indexes put off (also after a failure: the read models stay usable)."""
+        """Undo what the parts put off (also after a failure: the read models stay usable)."""
         with self.read.transaction() as tx:
-            tx.build_indexes()
+            for _, part in self.parts:
+                part.close(tx)
 
 
 def rebuild(
-    source: EventStore,
+    source: LogRows,
     read: ReadStore,
     projections: Sequence[Projection],
+    mapper: EventMapper,
     progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
     page: int | None = None,
@@ -154,6 +113,7 @@ def rebuild(
     event that cannot be read or folded stops it with `CorruptEvent`.
     """
     rebuilding = Rebuilding(read, projections)
+    decode_row = mapper.decode_row
     head = source.head_seq()
     after = 0
     try:
@@ -187,7 +147,7 @@ def _kind(row: Row) -> str:
     return "board" if is_board_stream(row[1]) else "stream"
 
 
-def _check(tx: ReadTransaction, expected: dict[str, int]) -> None:
+def _check(tx: Checkpoints, expected: dict[str, int]) -> None:
     for name, seq in expected.items():
         if tx.checkpoint(name) != seq:
             raise Overtaken(f"another projector moved {name} to {tx.checkpoint(name)}")

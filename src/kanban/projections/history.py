@@ -8,11 +8,12 @@ from functools import partial
 
 from kanban.domain import events as ev
 from kanban.domain.summary import summarize
-from kanban.projections.base import HistoryRow, HistoryTuple, Projection, ReadTransaction
-from kanban.projections.bulk import Rebuild, Replayed
-from kanban.service.codec import decode
-from kanban.store.base import StoredEvent
+from kanban.projections.projection import Projection, Rebuild, Replayed
+from kanban.projections.rows import HistoryRow, HistoryTuple
+from kanban.projections.writes import HistoryWrites
+from kanban.service.mapper import EventMapper
 from kanban.store.codec import format_time
+from kanban.store.records import StoredEvent
 
 
 class _Named:
@@ -75,7 +76,8 @@ class HistoryProjection(Projection):
     name = "history"
     handles = ev.BOARD_EVENTS
 
-    def __init__(self, capacity: int = 256) -> None:
+    def __init__(self, mapper: EventMapper, capacity: int = 256) -> None:
+        self.mapper = mapper
         self.capacity = capacity
         #: Per board, its name book as of the last event projected. Kept between
         #: batches: looking a title up in read.db cost more than the rest of a row.
@@ -84,11 +86,11 @@ class HistoryProjection(Projection):
     def reset(self) -> None:
         self._books.clear()
 
-    def apply(self, tx: ReadTransaction, events: Sequence[StoredEvent]) -> None:
+    def apply(self, tx: HistoryWrites, events: Sequence[StoredEvent]) -> None:
         books: dict[str, NameBook] = {}
         rows = []
         for stored in events:
-            record = decode(stored)
+            record = self.mapper.decode(stored)
             book = books.get(stored.stream_id)
             if book is None:
                 book = books[stored.stream_id] = self._book(tx, stored)
@@ -125,7 +127,7 @@ class HistoryProjection(Projection):
         while len(self._books) > self.capacity:
             self._books.popitem(last=False)
 
-    def _book(self, tx: ReadTransaction, first: StoredEvent) -> NameBook:
+    def _book(self, tx: HistoryWrites, first: StoredEvent) -> NameBook:
         """The board's kept book if it learnt from the event just before `first`, else a new one.
 
         Any other version means the book missed events (projected elsewhere, or
@@ -185,7 +187,11 @@ class HistoryRebuild(Rebuild):
             )
         )
 
-    def flush(self, tx: ReadTransaction) -> bool:
+    def start(self, tx: HistoryWrites) -> None:
+        # Appended row by row, history's indexes cost more than its rows: built once, after.
+        tx.defer_indexes()
+
+    def flush(self, tx: HistoryWrites) -> bool:
         tx.add_history_rows(self.rows)
         self.rows.clear()
         for (board_id, unit_id), undone in self.units.items():
@@ -197,3 +203,6 @@ class HistoryRebuild(Rebuild):
             book.learnt = {}
         self.renamed.clear()
         return True
+
+    def close(self, tx: HistoryWrites) -> None:
+        tx.build_indexes()

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kanban.domain.errors import StorageError
-from kanban.projections.base import Projection, ReadStore
-from kanban.store.base import EventFeed, StoredEvent
+from kanban.projections.projection import Projection
+from kanban.projections.reads import ReadStore
+from kanban.store.ports import EventFeed
+from kanban.store.records import StoredEvent
 
 EPOCH = "epoch"
 
@@ -76,7 +78,7 @@ class OrderedApplier:
 
     def watermark(self) -> int:
         with self.read.transaction() as tx:
-            return int(tx.meta("watermark") or 0)
+            return tx.watermark()
 
     def catch_up(self, target: int, page: int = 500) -> int:
         """Apply the feed's events until the watermark reaches `target`."""

@@ -1,9 +1,17 @@
-"""How far the read side has got: a watermark that readers wait on and listeners follow."""
+"""How far the read side has got: a watermark that readers wait on and listeners follow.
+
+The watermark is the seq up to which every projection has applied every
+event. (A projection's own checkpoint may be ahead of it.)
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Protocol
+
+from kanban.projections.rows import ProjectorStatus
+from kanban.store.records import ProgressCallback
 
 Listener = Callable[[int, "frozenset[str] | None"], None]
 """Called with the new watermark and the streams of the events it passed (None: unknown)."""
@@ -42,3 +50,24 @@ class ReportsProgress:
             self._applied.notify_all()
         for listener in self._listeners:
             listener(seq, streams)
+
+
+class ReadSide(Protocol):
+    """What runs the projections for a process: the embedded projector or a stream worker."""
+
+    def start(self) -> object: ...
+
+    def stop(self) -> None: ...
+
+    def wake(self, seq: int = 0) -> None: ...
+
+    def add_listener(self, listener: Listener) -> None: ...
+
+    @property
+    def watermark(self) -> int: ...
+
+    def wait_for(self, seq: int, timeout: float) -> bool: ...
+
+    def status(self) -> list[ProjectorStatus]: ...
+
+    def catch_up(self, progress: ProgressCallback | None = None) -> int: ...

@@ -14,10 +14,14 @@ import time
 from collections.abc import Sequence
 
 from kanban.projections import bulk
-from kanban.projections.base import Projection, ProjectorStatus, ReadStore
 from kanban.projections.ordered import EPOCH
 from kanban.projections.progress import ReportsProgress
-from kanban.store.base import EventStore, ProgressCallback
+from kanban.projections.projection import Projection
+from kanban.projections.reads import ReadStore
+from kanban.projections.rows import ProjectorStatus
+from kanban.service.mapper import EventMapper
+from kanban.store.ports import LogRows
+from kanban.store.records import ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +32,10 @@ REBUILD_PAGE = 10_000
 class Projector(ReportsProgress):
     def __init__(
         self,
-        source: EventStore,
+        source: LogRows,
         read: ReadStore,
         projections: Sequence[Projection],
+        mapper: EventMapper,
         page: int = 500,
         poll_seconds: float = 0.5,
         linger: float = 0.004,
@@ -38,6 +43,8 @@ class Projector(ReportsProgress):
         self.source = source
         self.read = read
         self.projections = list(projections)
+        #: What the projections decode with, and the one-pass rebuild too.
+        self.mapper = mapper
         self.page = page
         self.poll_seconds = poll_seconds
         #: Seconds to wait after a wake-up before projecting (batches busy writers).
@@ -151,15 +158,16 @@ class Projector(ReportsProgress):
     def _rebuild_in_one_pass(
         self, chosen: Sequence[Projection], progress: ProgressCallback | None = None
     ) -> int:
+        """Rebuild `chosen` in one pass; return the seq it projected them to (0: overtaken)."""
         try:
-            reached = bulk.rebuild(self.source, self.read, chosen, progress, self._stop)
+            done = bulk.rebuild(self.source, self.read, chosen, self.mapper, progress, self._stop)
         except bulk.Overtaken as exc:
             # Another process projects the same read models: finish beside it.
             log.info("rebuild continues the ordinary way: %s", exc)
-            reached = 0
+            done = 0
         for projection in chosen:
             projection.reset()  # what the rebuild wrote is newer than any board it kept
-        return reached
+        return done
 
     def _disown(self) -> None:
         """Mark the read models as no longer kept by a distributed worker.
@@ -177,20 +185,20 @@ class Projector(ReportsProgress):
     ) -> int:
         """Forget the named projections (all when None) and project them again from seq 0.
 
-        Returns the seq the read models reached: every event up to it was projected.
+        Returns the watermark it leaves: every event up to it was projected.
         """
         chosen = [p for p in self.projections if names is None or p.name in names]
         self._disown()
         self._advance(0)
         started = time.monotonic()
-        count = self._rebuild_in_one_pass(chosen, progress)
+        done = self._rebuild_in_one_pass(chosen, progress)
         # What was appended during the rebuild (and all of it, if it was overtaken).
         self.catch_up(progress, REBUILD_PAGE)
-        count = max(count, self._watermark)
+        watermark = max(done, self._watermark)
         log.info(
             "rebuilt %s: %d events in %.1fs",
             [p.name for p in chosen],
-            count,
+            watermark,
             time.monotonic() - started,
         )
-        return count
+        return watermark

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from kanban.domain.users import ADMIN_ID
-from kanban.projections.base import AccessReads, AccessWrites, TokenRow, UserRow
+from kanban.projections.reads import AccessReads
+from kanban.projections.rows import TokenRow, UserRow
+from kanban.projections.writes import AccessWrites
 
 ACCESS_SCHEMA = """
 CREATE TABLE users (

@@ -1,1 +1,1 @@
-"""The service layer: command handlers, the unit of work and the command bus."""
+"""The service layer: command handlers, the unit of work, the command bus and the event mapper."""

@@ -24,7 +24,7 @@ from kanban.domain.errors import KanbanError, StorageError
 from kanban.service.handlers import HANDLERS
 from kanban.service.repository import BoardRepository
 from kanban.service.unit_of_work import UnitOfWork
-from kanban.store.base import Batch, EventStore
+from kanban.store.ports import Batch, EventLog
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +46,13 @@ class CommandBus:
 
     def __init__(
         self,
-        store: EventStore,
-        boards: BoardRepository | None = None,
+        store: EventLog,
+        boards: BoardRepository,
         max_batch: int = 256,
         on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self.store = store
-        self.boards = boards or BoardRepository(store)
+        self.boards = boards
         self.max_batch = max_batch
         #: Called with the newest seq after each commit that appended events.
         self.on_commit = on_commit

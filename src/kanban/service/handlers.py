@@ -26,7 +26,7 @@ def create_board(c: cmd.CreateBoard, uow: UnitOfWork) -> CommandResult:
     return uow.start(c.board_id, decide.create_board(c, uow.actor))
 
 
-def change_board(c: cmd.Command, uow: UnitOfWork) -> CommandResult:
+def change_board(c: cmd.BoardCommand, uow: UnitOfWork) -> CommandResult:
     board = uow.board(c.board_id, needed_role(c))
     return uow.record(board, DECISIONS[type(c)](board, c))
 
@@ -46,7 +46,7 @@ def remove_member(c: cmd.RemoveMember, uow: UnitOfWork) -> CommandResult:
     return uow.record(board, decide.remove_member(board, c, name))
 
 
-def change_directory(c: cmd.Command, uow: UnitOfWork) -> CommandResult:
+def change_directory(c: cmd.SystemCommand, uow: UnitOfWork) -> CommandResult:
     directory = uow.directory()
     decision = DIRECTORY_DECISIONS[type(c)]
     return uow.record_system(directory, decision(directory, c, uow.actor, uow.ctx.admin))

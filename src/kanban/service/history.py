@@ -8,8 +8,8 @@ from typing import Any
 
 from kanban.domain.model import Board
 from kanban.domain.summary import summarize
-from kanban.service.codec import decode
-from kanban.store.base import EventStore
+from kanban.service.mapper import EventMapper
+from kanban.store.ports import EventFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +27,13 @@ class HistoryItem:
     undone: bool
 
 
-def board_history(store: EventStore, board_id: str) -> list[HistoryItem]:
+def board_history(store: EventFeed, mapper: EventMapper, board_id: str) -> list[HistoryItem]:
     """Oldest first. A unit's events are `undone` while its latest undo stands."""
     items: list[HistoryItem] = []
     undone: dict[str, bool] = {}
     board: Board | None = None
     for stored in store.read_stream(board_id):
-        record = decode(stored)
+        record = mapper.decode(stored)
         summary = summarize(record.event, board)
         board = Board.fold([record], board)
         if record.undo_of:

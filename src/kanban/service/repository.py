@@ -16,15 +16,23 @@ from kanban.domain.commands import SYSTEM_STREAM, is_board_stream
 from kanban.domain.errors import BoardNotFound, VersionNotFound
 from kanban.domain.model import SNAPSHOT_SCHEMA, Board
 from kanban.domain.users import Directory
-from kanban.service.codec import decode_all
-from kanban.store.base import Batch, EventFeed, EventStore, Snapshot
+from kanban.service.mapper import EventMapper
+from kanban.store.ports import Batch, EventFeed, EventLog
+from kanban.store.records import Snapshot
 
 
 class BoardRepository:
     """The write side's boards: an LRU cache caught up inside the write lock."""
 
-    def __init__(self, store: EventStore, capacity: int = 256, snapshot_every: int = 250) -> None:
+    def __init__(
+        self,
+        store: EventLog,
+        mapper: EventMapper,
+        capacity: int = 256,
+        snapshot_every: int = 250,
+    ) -> None:
         self.store = store
+        self.mapper = mapper
         self.capacity = capacity
         self.snapshot_every = snapshot_every
         self._cache: OrderedDict[str, Board] = OrderedDict()
@@ -38,7 +46,7 @@ class BoardRepository:
             directory = Directory()
         if directory.version < tail:
             events = batch.read_stream(SYSTEM_STREAM, directory.version + 1, tail)
-            Directory.fold(decode_all(events), directory)
+            Directory.fold(self.mapper.decode_all(events), directory)
         self._directory = directory
         return directory
 
@@ -49,10 +57,11 @@ class BoardRepository:
             raise BoardNotFound(f"board {board_id} does not exist")
         board = self._cache.get(board_id)
         if board is None or board.version > tail:
-            board = load_board(self.store, board_id, tail, batch)
+            board = load_board(self.store, self.mapper, board_id, tail, batch)
         elif board.version < tail:
             # Another process appended since we last saw this board.
-            Board.fold(decode_all(batch.read_stream(board_id, board.version + 1, tail)), board)
+            events = batch.read_stream(board_id, board.version + 1, tail)
+            Board.fold(self.mapper.decode_all(events), board)
         self.put(board)
         return board
 
@@ -66,10 +75,6 @@ class BoardRepository:
         if board_id == SYSTEM_STREAM:
             self._directory = None
         self._cache.pop(board_id, None)
-
-    def clear(self) -> None:
-        self._directory = None
-        self._cache.clear()
 
     def maybe_snapshot(self, batch: Batch, board: Board) -> None:
         """Snapshot when replaying the events since the last one would cost more than it.
@@ -88,7 +93,11 @@ class BoardRepository:
 
 
 def load_board(
-    store: EventFeed, board_id: str, version: int | None = None, batch: Batch | None = None
+    store: EventFeed,
+    mapper: EventMapper,
+    board_id: str,
+    version: int | None = None,
+    batch: Batch | None = None,
 ) -> Board:
     """Fold a board up to `version` (its tail when None), from its newest usable snapshot.
 
@@ -106,7 +115,7 @@ def load_board(
     events = reader.read_stream(board_id, start, version)
     if board is None and not events:
         raise BoardNotFound(f"board {board_id} does not exist")
-    board = Board.fold(decode_all(events), board)
+    board = Board.fold(mapper.decode_all(events), board)
     if version is not None and board.version != version:
         raise VersionNotFound(f"board {board_id} never had version {version}")
     return board

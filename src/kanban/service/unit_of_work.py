@@ -10,9 +10,9 @@ from kanban.domain.commands import SYSTEM_STREAM, Command, CommandContext, Comma
 from kanban.domain.errors import AlreadyExists, ConcurrencyError, IdempotencyConflict
 from kanban.domain.model import Board, RecordedEvent, UnitRef
 from kanban.domain.users import Directory
-from kanban.service import codec
+from kanban.service.mapper import EventMapper, command_hash
 from kanban.service.repository import BoardRepository
-from kanban.store.base import Batch
+from kanban.store.ports import Batch
 
 
 class UnitOfWork:
@@ -23,6 +23,7 @@ class UnitOfWork:
     ) -> None:
         self.batch = batch
         self.boards = boards
+        self.mapper: EventMapper = boards.mapper
         self.ctx = ctx
         self.command = command
         #: A board whose cached state may be ahead of what will commit.
@@ -49,7 +50,7 @@ class UnitOfWork:
 
     def unit_events(self, board_id: str, unit: UnitRef) -> list[ev.Event]:
         stored = self.batch.read_stream(board_id, unit.first_version, unit.last_version)
-        return [r.event for r in codec.decode_all(stored)]
+        return [r.event for r in self.mapper.decode_all(stored)]
 
     def start(self, board_id: str, events: Sequence[ev.Event]) -> CommandResult:
         """Record the first events of a new board."""
@@ -111,8 +112,8 @@ class UnitOfWork:
         undo_of: str | None,
         redo_of: str | None,
     ) -> list[RecordedEvent]:
-        meta = codec.metadata(self.ctx, self.command, undo_of, redo_of)
-        stored = self.batch.append(stream_id, version, codec.encode(events), meta)
+        meta = self.mapper.metadata(self.ctx, self.command, undo_of, redo_of)
+        stored = self.batch.append(stream_id, version, self.mapper.encode(events), meta)
         self.dirty = stream_id
         return [
             RecordedEvent(
@@ -137,14 +138,14 @@ class UnitOfWork:
             return None
         first, last = prior[0].metadata, prior[-1]
         if (
-            first.get("command_hash") != codec.command_hash(self.command)
+            first.get("command_hash") != command_hash(self.command)
             or first.get("actor") != self.ctx.actor
         ):
             raise IdempotencyConflict(
                 f"command id {self.ctx.command_id} was already used for a different request"
             )
         unit = first.get("undo_of") or first.get("redo_of")
-        events = [r.event for r in codec.decode_all(prior)]
+        events = [r.event for r in self.mapper.decode_all(prior)]
         return CommandResult(
             last.stream_id,
             last.version,

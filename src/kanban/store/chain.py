@@ -28,8 +28,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from kanban.store.base import NewEvent, Row
 from kanban.store.codec import dumps, format_time
+from kanban.store.records import NewEvent, Row
 
 GENESIS = bytes(32)
 KEY_CHECK_MESSAGE = b"kanban-log-key-check"

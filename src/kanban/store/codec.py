@@ -2,18 +2,20 @@
 
 Both stores keep exactly these texts and hash them, so an event hashes the same
 wherever it lives and a log replayed into memory can be checked against disk.
+What is domain-agnostic about an event ends here: its data is a JSON object.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from kanban.store.base import JSONDict, Row, StoredEvent
+from kanban.store.records import JSONDict, NewEvent, Row, StoredEvent
 
 ROW_COLUMNS = (
     "seq, stream_id, version, event_id, type, schema_version, data, metadata, recorded_at, hash"
@@ -75,3 +77,67 @@ def to_stored(row: Row) -> StoredEvent:
         recorded_at=parse_time(row[8]),
         hash=row[9],
     )
+
+
+def appended(
+    rows: Sequence[Row], events: Sequence[NewEvent], metadata: Mapping[str, Any]
+) -> list[StoredEvent]:
+    """The events of `rows` as just written, with the data and metadata given for them.
+
+    The mappings given are handed back as they are when they read back the same from
+    their texts (the mapper's, whose keys come sorted), rather than the texts parsed
+    again; the metadata is one object for all of them.
+    """
+    meta = as_stored(metadata, rows[0][7])
+    recorded_at = parse_time(rows[0][8])  # one append, one time
+    return [
+        StoredEvent(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            as_stored(event.data, row[6]),
+            meta,
+            recorded_at,
+            row[9],
+        )
+        for row, event in zip(rows, events, strict=True)
+    ]
+
+
+def as_stored(value: Mapping[str, Any], text: str) -> JSONDict:
+    """`value` as its stored `text` reads back: itself when it already is that (a dict
+    of JSON's own types, keys sorted at every level), else the text read again."""
+    if type(value) is dict and _canonical(value):
+        return value
+    return loads(text)
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _canonical(obj: dict[Any, Any]) -> bool:
+    last = ""
+    for key, item in obj.items():
+        if type(key) is not str or key < last:
+            return False
+        last = key
+        if type(item) not in _SCALARS and not _canonical_item(item):
+            return False
+    return True
+
+
+def _canonical_item(item: object) -> bool:
+    kind = type(item)
+    if kind in _SCALARS:
+        return True
+    # Exact types, as `_SCALARS`; isinstance only tells the type checker.
+    if kind is float and isinstance(item, float):
+        return math.isfinite(item)  # JSON has no NaN: orjson writes null
+    if kind is dict and isinstance(item, dict):
+        return _canonical(item)
+    if kind is list and isinstance(item, list):
+        return all(_canonical_item(v) for v in item)
+    return False

@@ -16,9 +16,9 @@ from typing import Any, NamedTuple
 
 from kanban.domain.errors import LogCorrupted, StorageError
 from kanban.store import codec
-from kanban.store.base import (
-    Batch,
-    EventStore,
+from kanban.store.chain import GENESIS, Chain, ChainWalker, chain_rows
+from kanban.store.ports import Batch, EventStore
+from kanban.store.records import (
     NewEvent,
     ProgressCallback,
     Row,
@@ -27,7 +27,6 @@ from kanban.store.base import (
     StreamInfo,
     VerifyReport,
 )
-from kanban.store.chain import GENESIS, Chain, ChainWalker, chain_rows
 
 Clock = Callable[[], datetime]
 
@@ -300,7 +299,7 @@ class _MemoryBatch(Batch):
         self.rows.extend(rows)
         last = rows[-1]
         self._tail = _Tail(last[0], bytes.fromhex(last[9]), last[8])
-        return [codec.to_stored(row) for row in rows]
+        return codec.appended(rows, events, metadata)
 
     def _check_event_ids(self, stream_id: str, events: Sequence[NewEvent]) -> None:
         seen = {row[3] for row in self.rows}

@@ -9,13 +9,12 @@ reader sees one consistent snapshot and never waits for writers.
 from __future__ import annotations
 
 import hmac
-import os
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,10 +24,13 @@ from kanban.domain.errors import (
     LogKeyMismatch,
     StorageError,
 )
+from kanban.sqlite.checkpointer import WAL_RESTART_BYTES
+from kanban.sqlite.database import Database, Tuning
 from kanban.store import codec
-from kanban.store.base import (
-    Batch,
-    EventStore,
+from kanban.store.chain import GENESIS, Chain, ChainWalker, chain_rows
+from kanban.store.migrations import apply_migrations
+from kanban.store.ports import Batch, EventStore
+from kanban.store.records import (
     NewEvent,
     ProgressCallback,
     Row,
@@ -37,8 +39,6 @@ from kanban.store.base import (
     StreamInfo,
     VerifyReport,
 )
-from kanban.store.chain import GENESIS, Chain, ChainWalker, chain_rows
-from kanban.store.migrations import apply_migrations
 
 Clock = Callable[[], datetime]
 
@@ -47,15 +47,8 @@ VERIFY_PAGE = 5000
 
 CACHE_KIB = 64 * 1024
 """Page cache of the write connection (readers get a quarter each)."""
-#: The WAL file is cut back to this size once checkpointed (SQLite's journal_size_limit).
-WAL_SIZE_LIMIT = 64 * 1024 * 1024
-#: The WAL is started over once it holds this much (see Checkpointer.restart). Far below
-#: WAL_SIZE_LIMIT on purpose: a commit into the WAL's already written bytes costs its
-#: fsync the data alone, while one that grows the file also costs a journal commit of
-#: the file's size (one command at a time, a fifth fewer a second while the WAL grew).
-WAL_RESTART_BYTES = 4 * 1024 * 1024
-#: How long a writer waits for readers to leave the WAL before it starts over.
-RESTART_WAIT_MS = 20
+#: The log: FULL, so that an acknowledged commit survives power loss and kill -9.
+LOG_TUNING = Tuning("FULL", WAL_RESTART_BYTES, CACHE_KIB, CACHE_KIB // 4)
 
 _COLS = codec.ROW_COLUMNS
 SQL_TAIL = "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1"
@@ -100,11 +93,6 @@ class _Tail(NamedTuple):
     recorded_at: str
 
 
-def _is_busy(exc: sqlite3.Error) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
 class SQLiteEventStore(EventStore):
     """The event log in one SQLite file; safe for many threads and processes.
 
@@ -127,22 +115,20 @@ class SQLiteEventStore(EventStore):
         self._new_epoch = epoch
         self._chain = Chain(key)
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
-        self._busy_timeout_ms = busy_timeout_ms
         self._write_lock = threading.Lock()
         self._writer_thread: int | None = None
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
-        self._closed = False
-        self._writer = self._connect(write=True)
+        tuning = replace(LOG_TUNING, busy_timeout_ms=busy_timeout_ms)
+        self._db = Database(self.path, tuning, "the event log")
+        self._writer = self._db.writer
+        #: Wraps every statement: the database's own, not a method calling it.
+        self._errors = self._db.errors
         try:
             with self._errors("opening the event log"):
                 apply_migrations(self._writer)
                 self._epoch = self._init_meta()
         except BaseException:
-            self._writer.close()
+            self._db.close()
             raise
-        self._checkpointer = Checkpointer(self.path)
 
     @classmethod
     def open(
@@ -159,80 +145,12 @@ class SQLiteEventStore(EventStore):
 
     # --- connections ---------------------------------------------------------
 
-    def _errors(self, action: str) -> _Translated:
-        """Turn driver errors into StorageError, saying what we were doing."""
-        return _Translated(self, action)
-
-    def _translate(self, exc: sqlite3.Error, action: str) -> StorageError:
-        if _is_busy(exc):
-            return StorageError(
-                f"the event log at {self.path} stayed locked by another writer for more "
-                f"than {self._busy_timeout_ms} ms while {action}; retry"
-            )
-        return StorageError(f"SQLite failed while {action} ({self.path}): {exc}")
-
-    def _connect(self, *, write: bool) -> sqlite3.Connection:
-        with self._errors("connecting to the event log"):
-            if write:
-                private_file(self.path)
-            # check_same_thread=False: the writer is used by whichever thread
-            # holds the lock, and close() closes every thread's reader.
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            try:
-                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-                # The default 2 MB page cache makes every insert into the
-                # random-keyed indexes (event_id, command_id) a read once the
-                # log outgrows it; appends then slow down as the log grows.
-                conn.execute(f"PRAGMA cache_size = {-CACHE_KIB if write else -CACHE_KIB // 4}")
-                if write:
-                    self._enable_wal(conn)
-                    # FULL: an acknowledged commit survives power loss and kill -9.
-                    conn.execute("PRAGMA synchronous = FULL")
-                    # Checkpoints run beside the writer (Checkpointer), not inside a commit.
-                    conn.execute("PRAGMA wal_autocheckpoint = 0")
-                    conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
-                else:
-                    conn.execute("PRAGMA query_only = ON")
-            except BaseException:
-                conn.close()
-                raise
-        return conn
-
-    def _enable_wal(self, conn: sqlite3.Connection) -> None:
-        # Switching a fresh file to WAL can report "locked" without consulting
-        # the busy handler while another process does the same, so retry.
-        deadline = time.monotonic() + self._busy_timeout_ms / 1000
-        while True:
-            try:
-                (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-                break
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
-        if str(mode).lower() != "wal":
-            raise StorageError(f"could not put {self.path} in WAL mode (got {mode!r})")
-
-    def _reader(self) -> sqlite3.Connection:
-        if self._closed:
-            raise StorageError("the event store is closed")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect(write=False)
-            with self._readers_lock:
-                if self._closed:  # close() ran while we connected
-                    conn.close()
-                    raise StorageError("the event store is closed")
-                self._readers.append(conn)
-            self._local.conn = conn
-        return conn
-
     @contextmanager
     def _read(self, action: str) -> Iterator[sqlite3.Connection]:
         """This thread's reader, for one statement (its own snapshot: no BEGIN needed,
         and each statement more hands the GIL to another thread and back)."""
-        conn = self._reader()
-        with self._errors(action):
+        conn = self._db.reader()
+        with self._db.errors(action):
             yield conn
 
     def _init_meta(self) -> str:
@@ -288,14 +206,13 @@ class SQLiteEventStore(EventStore):
         if self._writer_thread == threading.get_ident():
             raise RuntimeError("batches do not nest; use batch.unit() inside a batch")
         with self._write_lock:
-            if self._closed:
-                raise StorageError("the event store is closed")
+            self._db.check_open()
             self._writer_thread = threading.get_ident()
             conn = self._writer
             try:
                 # Before this write rather than after the last: the batch before it
                 # is answered and projected without waiting for the WAL to start over.
-                self._checkpointer.restart(conn)
+                self._db.checkpointer.restart(conn)
                 with self._errors("starting a write transaction"):
                     conn.execute("BEGIN IMMEDIATE")
                 batch: _SQLiteBatch | None = None
@@ -382,14 +299,6 @@ class SQLiteEventStore(EventStore):
                 for _, sql in deferred:
                     self._writer.execute(sql)
 
-    def start_new_epoch(self) -> str:
-        """Give this log a new epoch (a point-in-time restore begins a new history line)."""
-        epoch = uuid.uuid4().hex
-        with self._write_lock, self._errors("starting a new epoch"):
-            self._writer.execute("UPDATE log_meta SET value = ? WHERE key = 'epoch'", (epoch,))
-        self._epoch = epoch
-        return epoch
-
     def head_seq(self) -> int:
         with self._read("reading the head") as conn:
             (seq,) = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
@@ -449,8 +358,7 @@ class SQLiteEventStore(EventStore):
         if self._writer_thread == threading.get_ident():
             raise RuntimeError("save_relay_checkpoint() inside a batch would deadlock")
         with self._write_lock:
-            if self._closed:
-                raise StorageError("the event store is closed")
+            self._db.check_open()
             conn = self._writer
             with self._errors("saving a relay checkpoint"):
                 conn.execute("BEGIN IMMEDIATE")
@@ -467,15 +375,7 @@ class SQLiteEventStore(EventStore):
             raise RuntimeError("close() inside a batch would deadlock; close after it")
         # Taking the write lock lets a batch in another thread finish first.
         with self._write_lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._checkpointer.stop()
-            self._writer.close()
-        with self._readers_lock:
-            readers, self._readers = self._readers, []
-        for conn in readers:
-            conn.close()
+            self._db.close()
 
 
 class _SQLiteBatch(Batch):
@@ -589,7 +489,7 @@ class _SQLiteBatch(Batch):
         last = rows[-1]
         self._tail = _Tail(last[0], bytes.fromhex(last[9]), last[8])
         self._versions[stream_id] = actual + len(rows)
-        return [codec.to_stored(row) for row in rows]
+        return codec.appended(rows, events, metadata)
 
     def _insert(self, rows: list[Row]) -> None:
         conn = self._conn
@@ -616,94 +516,3 @@ class _SQLiteBatch(Batch):
                 SQL_SAVE_SNAPSHOT,
                 (snapshot.stream_id, snapshot.version, snapshot.schema, snapshot.state),
             )
-
-
-class _Translated:
-    """`SQLiteEventStore._errors`: a class, as it wraps every statement (a generator-based
-    context manager costs several times as much)."""
-
-    __slots__ = ("action", "store")
-
-    def __init__(self, store: SQLiteEventStore, action: str) -> None:
-        self.store = store
-        self.action = action
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, sqlite3.Error):
-            raise self.store._translate(exc, self.action) from exc
-
-
-def private_file(path: str | Path) -> None:
-    """Create a database file readable by its owner only (SQLite gives its -wal and
-    -shm files the same mode): the log and the read models hold password hashes."""
-    if str(path) != ":memory:" and not os.path.exists(path):
-        with suppress(FileExistsError):
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
-class Checkpointer:
-    """Moves a WAL's pages into its database file from a thread of its own.
-
-    SQLite checkpoints inline by default: the commit that takes the WAL past
-    1,000 pages copies them back, fsyncs and makes every command queued behind
-    it wait (tens of ms). With automatic checkpoints off on the writer, this
-    thread runs PASSIVE checkpoints, which never block a writer or a reader,
-    every `interval` seconds; SQLite releases the GIL while it does the I/O.
-    """
-
-    def __init__(
-        self, path: Path, interval: float = 0.25, restart_bytes: int = WAL_RESTART_BYTES
-    ) -> None:
-        self.path = path
-        self.interval = interval
-        self.restart_bytes = restart_bytes
-        #: The WAL outgrew `restart_bytes`: the writer starts it over after its next commit.
-        self.restart_due = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"kanban-checkpoint-{path.name}", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            conn.execute("PRAGMA busy_timeout = 1000")
-            (page,) = conn.execute("PRAGMA page_size").fetchone()
-            while not self._stop.wait(self.interval):
-                with suppress(sqlite3.Error):  # busy or closing: the next turn tries again
-                    _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    self.restart_due = frames * page > self.restart_bytes
-        finally:
-            conn.close()
-
-    def restart(self, writer: sqlite3.Connection) -> None:
-        """Start the WAL over if it outgrew its limit: the writer calls this between writes.
-
-        The WAL starts over only when a write finds all of it copied and no
-        reader in it. Under writes that never pause, passive checkpoints never
-        leave it so (each commit adds frames while they copy), and the WAL grew
-        by hundreds of MB a minute, every read slower for it. A RESTART
-        checkpoint on the writer's own connection holds the next write until
-        the few frames left are copied and the readers are out; a reader that
-        stays longer (a backup) only postpones it: a short timeout, not the
-        writer's.
-        """
-        if not self.restart_due:
-            return
-        self.restart_due = False
-        (timeout,) = writer.execute("PRAGMA busy_timeout").fetchone()
-        try:
-            writer.execute(f"PRAGMA busy_timeout = {RESTART_WAIT_MS}")
-            writer.execute("PRAGMA wal_checkpoint(RESTART)")
-        except sqlite3.Error:
-            pass  # readers stayed: the next turn tries again
-        finally:
-            writer.execute(f"PRAGMA busy_timeout = {timeout}")
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)

@@ -30,6 +30,7 @@ from kanban.api.app import create_app
 from kanban.api.deps import Runtime
 from kanban.domain.commands import CommandContext
 from kanban.settings import Settings
+from tests.integration.conftest import memory_ports
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 and warns once, at import, when it finds httpx.
@@ -106,7 +107,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> FastAPI:
+def app(settings: Settings, request: pytest.FixtureRequest) -> FastAPI:
+    """The app on SQLite files, or with its log in memory in a module marked `memory_log`."""
+    if request.node.get_closest_marker("memory_log"):
+        return create_app(settings, ports=memory_ports(settings))
     return create_app(settings)
 
 

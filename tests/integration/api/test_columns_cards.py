@@ -8,6 +8,9 @@ import pytest
 
 from .conftest import Api, TestClient, assert_problem, head, writes_nothing
 
+#: What these answer does not depend on where the log is: in memory, no fsyncs.
+pytestmark = pytest.mark.memory_log
+
 
 def url(board_id: str, *parts: str) -> str:
     return "/".join(("/api/v1/boards", board_id, *parts))

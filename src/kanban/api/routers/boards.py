@@ -14,8 +14,8 @@ from kanban.api import schemas
 from kanban.api.deps import Actor, Ctx, MinSeq, RuntimeDep, Viewer, current_view, dispatch
 from kanban.api.problems import responses
 from kanban.domain import commands as cmd
+from kanban.domain.commands import derived_id
 from kanban.domain.errors import BoardNotFound, ValidationFailed, VersionNotFound
-from kanban.service.codec import derived_id
 from kanban.service.repository import load_board
 
 router = APIRouter(prefix="/api/v1/boards", tags=["boards"], responses=responses(401, 422))
@@ -87,7 +87,7 @@ async def _as_of(
         version = store.version_at(board_id, at)
         if version == 0:
             raise VersionNotFound(f"board {board_id} did not exist at {at.isoformat()}")
-    board = await run_in_threadpool(load_board, store, board_id, version)
+    board = await run_in_threadpool(load_board, store, rt.kanban.mapper, board_id, version)
     return Response(
         orjson.dumps(board.view(include_archived)),
         media_type="application/json",

@@ -11,9 +11,8 @@ from kanban.api.deps import Ctx, MinSeq, RuntimeDep, Viewer, dispatch
 from kanban.api.fast_commands import Endpoint, run
 from kanban.api.problems import responses
 from kanban.domain import commands as cmd
-from kanban.domain.commands import CommandContext, CommandResult
+from kanban.domain.commands import CommandContext, CommandResult, derived_id
 from kanban.domain.errors import CardNotFound
-from kanban.service.codec import derived_id
 
 PREFIX = "/api/v1/boards/{board_id}/cards"
 router = APIRouter(prefix=PREFIX, tags=["cards"], responses=responses(401, 422))

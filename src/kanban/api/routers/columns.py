@@ -8,7 +8,7 @@ from kanban.api import schemas
 from kanban.api.deps import Ctx, RuntimeDep, dispatch
 from kanban.api.problems import responses
 from kanban.domain import commands as cmd
-from kanban.service.codec import derived_id
+from kanban.domain.commands import derived_id
 
 router = APIRouter(
     prefix="/api/v1/boards/{board_id}/columns",

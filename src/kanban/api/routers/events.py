@@ -11,7 +11,7 @@ from kanban.api import schemas
 from kanban.api.deps import Admin, MinSeq, RuntimeDep, Viewer
 from kanban.api.problems import responses
 from kanban.feed.wire import to_wire
-from kanban.store.base import StoredEvent
+from kanban.store.records import StoredEvent
 
 router = APIRouter(prefix="/api/v1", tags=["feed"], responses=responses(401, 422, 503))
 MAX_SEQ = 2**63 - 1

@@ -19,10 +19,10 @@ from kanban.api.deps import (
 )
 from kanban.api.problems import responses
 from kanban.domain import commands as cmd
+from kanban.domain.commands import derived_id
 from kanban.domain.errors import Forbidden, TokenShownOnce, UserNotFound, ValidationFailed
-from kanban.projections.base import TokenRow, UserRow
+from kanban.projections.rows import TokenRow, UserRow
 from kanban.service import credentials
-from kanban.service.codec import derived_id
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=responses(401, 422))
 COMMAND = responses(403, 404, 409, 413, 503)

@@ -1,88 +1,36 @@
-"""The event store interface every adapter implements.
+"""The event store's ports, one per capability; each consumer names the one it needs.
 
-The store is domain-agnostic: it keeps typed JSON records in streams and knows
-nothing of boards. Encoding events to dicts and folding them is the job of
-`kanban.domain` and `kanban.service`.
+- `EventFeed`: the ordered feed of committed events, what projectors read
+  (the log itself, or a writer's feed over HTTP);
+- `EventLog`: the feed plus writing (batches) and the stream queries of the
+  write side and of time travel;
+- `LogRows`: the feed plus its rows exactly as stored, for backup, restore
+  and the one-pass rebuild;
+- `RelayCheckpoints`: the feed plus how far each relay has published it;
+- `LogVerifier`: the walk of the whole hash chain.
+
+`EventStore` is all of them: what an adapter (SQLite, memory) implements.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 from kanban.domain.errors import ConcurrencyError, LogCorrupted
-
-JSONDict = dict[str, Any]
-
-Row = tuple[int, str, int, str, str, int, str, str, str, str]
-"""seq, stream_id, version, event_id, type, schema_version, data, metadata,
-recorded_at, hash: an event exactly as stored (data and metadata as JSON text)."""
-
-
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An event about to be appended: its id, type, schema version and data."""
-
-    event_id: str
-    type: str
-    schema_version: int
-    data: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """An event as the log holds it.
-
-    `seq` is the global, gapless, strictly increasing position in the log;
-    `version` is the position within its stream (1, 2, 3 ... per board).
-    """
-
-    seq: int
-    stream_id: str
-    version: int
-    event_id: str
-    type: str
-    schema_version: int
-    data: JSONDict
-    metadata: JSONDict
-    recorded_at: datetime
-    hash: str
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """A cached fold of a stream up to `version`, in a format named by `schema`."""
-
-    stream_id: str
-    version: int
-    schema: int
-    state: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class StreamInfo:
-    stream_id: str
-    version: int
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    """Outcome of walking the hash chain: `ok`, how many events, the first bad one."""
-
-    ok: bool
-    checked: int
-    head_seq: int
-    first_bad_seq: int | None = None
-    reason: str | None = None
-
-
-ProgressCallback = Callable[[int, int], None]
-"""Called with (events done, events in total) during long walks."""
+from kanban.store.records import (
+    NewEvent,
+    ProgressCallback,
+    Row,
+    Snapshot,
+    StoredEvent,
+    StreamInfo,
+    VerifyReport,
+)
 
 
 class Batch(ABC):
@@ -125,7 +73,8 @@ class Batch(ABC):
     ) -> list[StoredEvent]:
         """Append events to a stream whose version must be `expected_version`.
 
-        Raises ConcurrencyError (writing nothing) when it is not.
+        Raises ConcurrencyError (writing nothing) when it is not. The events come
+        back as stored, their data and metadata the very mappings given.
         """
         actual = self.stream_version(stream_id)
         if actual != expected_version:
@@ -182,8 +131,8 @@ class EventFeed(ABC):
         return None
 
 
-class EventStore(EventFeed):
-    """The append-only event log (and the authoritative feed of its events)."""
+class EventLog(EventFeed):
+    """The append-only event log: its feed, its write transactions, its streams."""
 
     @abstractmethod
     def batch(self) -> AbstractContextManager[Batch]:
@@ -199,15 +148,6 @@ class EventStore(EventFeed):
         """Append in a transaction of its own; durable when this returns."""
         with self.batch() as batch, batch.unit(alone=True):
             return batch.append(stream_id, expected_version, events, metadata)
-
-    def iter_all(self, after_seq: int = 0, page: int = 1000) -> Iterator[StoredEvent]:
-        """Every committed event after `after_seq`, read in short pages."""
-        while True:
-            events = self.read_all(after_seq, page)
-            yield from events
-            if len(events) < page:
-                return
-            after_seq = events[-1].seq
 
     @abstractmethod
     def stream_version(self, stream_id: str) -> int:
@@ -225,11 +165,9 @@ class EventStore(EventFeed):
     def load_snapshot(self, stream_id: str, max_version: int | None = None) -> Snapshot | None:
         """The newest snapshot of the stream at or below max_version."""
 
-    @abstractmethod
-    def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
-        """Walk the whole log: hash chain, increasing seqs, gapless versions."""
 
-    # --- rows exactly as stored: backup and restore --------------------------
+class LogRows(EventFeed):
+    """The log's rows exactly as stored (JSON texts, hashes): backup, restore, rebuild."""
 
     @property
     @abstractmethod
@@ -265,7 +203,9 @@ class EventStore(EventFeed):
     def _import_mode(self) -> Iterator[None]:
         yield
 
-    # --- relay checkpoints: bookkeeping beside the log, not part of it --------
+
+class RelayCheckpoints(EventFeed):
+    """The feed, and how far each relay has published it: bookkeeping beside the log."""
 
     @abstractmethod
     def relay_checkpoint(self, name: str) -> int:
@@ -281,6 +221,18 @@ class EventStore(EventFeed):
         A short write transaction of its own, under the log's write lock, so it
         never interleaves with a batch; it must not be called inside one.
         """
+
+
+class LogVerifier(ABC):
+    """Checks the whole log against its hash chain."""
+
+    @abstractmethod
+    def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
+        """Walk the whole log: hash chain, increasing seqs, gapless versions."""
+
+
+class EventStore(EventLog, LogRows, RelayCheckpoints, LogVerifier):
+    """An event store adapter: every capability above, and connections to release."""
 
     @abstractmethod
     def close(self) -> None:

@@ -1,0 +1,1 @@
+"""SQLite as both databases use it: connections, pragmas, WAL and its checkpoints."""
