@@ -18,13 +18,9 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import redis
-
-from kanban.distributed.relay import Relay
-from kanban.distributed.worker import StreamWorker
 from kanban.domain.errors import KanbanError, NotTheWriter
-from kanban.feed.http import HttpFeed
 from kanban.projections.access import AccessProjection
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
@@ -39,6 +35,15 @@ from kanban.service.repository import BoardRepository
 from kanban.settings import Settings
 from kanban.store.ports import EventFeed, EventStore
 from kanban.store.sqlite import SQLiteEventStore
+
+if TYPE_CHECKING:
+    # Imported where the distributed shapes are built: redis and httpx are a third of
+    # a command-line call's start-up, and the embedded default needs neither.
+    import redis
+
+    from kanban.distributed.relay import Relay
+    from kanban.distributed.worker import StreamWorker
+    from kanban.feed.http import HttpFeed
 
 Clock = Callable[[], datetime]
 
@@ -142,6 +147,8 @@ def projections(feed: EventFeed, mapper: EventMapper) -> list[Projection]:
 
 
 def redis_client(url: str) -> redis.Redis:
+    import redis
+
     return redis.Redis.from_url(
         url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
     )
@@ -173,16 +180,17 @@ def bootstrap(settings: Settings, ports: Ports | None = None) -> Kanban:
         projector = Projector(store, read, projections(store, mapper), mapper)
         bus = CommandBus(store, boards, settings.max_batch, on_commit=projector.wake)
         return Kanban(settings, store, read, projector, mapper, store, boards, bus, clock=clock)
+    from kanban.distributed.relay import Relay
+
     client = redis_client(settings.redis_url)
     relay = Relay(store, client)
-    worker = StreamWorker(
+    worker = stream_worker_of(
         client,
         store,
         read,
         projections(store, mapper),
         settings.group or "writer",
-        consumer_name(settings),
-        claim_idle_ms=claim_idle_ms(settings),
+        settings,
     )
     bus = CommandBus(store, boards, settings.max_batch, on_commit=relay.wake)
     return Kanban(
@@ -203,21 +211,20 @@ def bootstrap(settings: Settings, ports: Ports | None = None) -> Kanban:
 def _query_replica(settings: Settings, ports: Ports) -> Kanban:
     if not settings.redis_url or not settings.writer_url:
         raise KanbanError("a query replica needs both --redis-url and --writer-url")
-    feed = HttpFeed(settings.writer_url, _feed_token(settings))
+    feed = writer_feed(settings.writer_url, settings)
     client = redis_client(settings.redis_url)
     read = ports.read or open_read(settings)
     # One group per read database: two replicas on one host must not split the stream.
     place = hashlib.sha1(str(settings.read_path.resolve()).encode()).hexdigest()[:8]
     group = settings.group or f"query-{socket.gethostname()}-{place}"
     mapper = EventMapper()
-    worker = StreamWorker(
+    worker = stream_worker_of(
         client,
         feed,
         read,
         projections(feed, mapper),
         group,
-        consumer_name(settings),
-        claim_idle_ms=claim_idle_ms(settings),
+        settings,
     )
     return Kanban(
         settings, feed, read, worker, mapper, closers=[client.close, feed.close], clock=ports.clock
@@ -235,7 +242,7 @@ def stream_worker(settings: Settings) -> Kanban:
         feed = store
         closers.append(store.close)
     elif settings.writer_url:
-        http = HttpFeed(settings.writer_url, _feed_token(settings))
+        http = writer_feed(settings.writer_url, settings)
         feed = http
         closers.append(http.close)
     else:
@@ -246,16 +253,44 @@ def stream_worker(settings: Settings) -> Kanban:
     closers.append(client.close)
     read = open_read(settings)
     mapper = EventMapper()
-    worker = StreamWorker(
+    worker = stream_worker_of(
         client,
         feed,
         read,
         projections(feed, mapper),
         settings.group or "writer",
+        settings,
+    )
+    return Kanban(settings, feed, read, worker, mapper, closers=closers)
+
+
+def stream_worker_of(
+    client: redis.Redis,
+    feed: EventFeed,
+    read: ReadStore,
+    projections: list[Projection],
+    group: str,
+    settings: Settings,
+) -> StreamWorker:
+    """The read side fed through a Redis consumer group, as this process's consumer."""
+    from kanban.distributed.worker import StreamWorker
+
+    return StreamWorker(
+        client,
+        feed,
+        read,
+        projections,
+        group,
         consumer_name(settings),
         claim_idle_ms=claim_idle_ms(settings),
     )
-    return Kanban(settings, feed, read, worker, mapper, closers=closers)
+
+
+def writer_feed(url: str, settings: Settings) -> HttpFeed:
+    """The writer's feed over HTTP, for processes that cannot open its log file."""
+    from kanban.feed.http import HttpFeed
+
+    return HttpFeed(url, _feed_token(settings))
 
 
 def _feed_token(settings: Settings) -> str:

@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -15,12 +15,14 @@ from rich.table import Table
 
 from kanban.bootstrap import rebuilder
 from kanban.cli.common import DataDir, _fail, _log, _settings, _with_progress, app, err, out
-from kanban.distributed.observe import DistributedStats, distributed_stats, probe_client
 from kanban.domain.errors import KanbanError
 from kanban.projections.access import AccessProjection
 from kanban.projections.boards import BoardsProjection
 from kanban.projections.history import HistoryProjection
 from kanban.projections.runner import Projector
+
+if TYPE_CHECKING:
+    from kanban.distributed.observe import DistributedStats
 
 projections_app = typer.Typer(help="Read models built from the log.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
@@ -103,6 +105,9 @@ def projections_status(
         try:
             status = projector.status()
             if url:
+                # Only here: redis costs every other command its import.
+                from kanban.distributed.observe import distributed_stats, probe_client
+
                 client = probe_client(url, timeout=5.0)
                 try:
                     with _log(data_dir) as log:

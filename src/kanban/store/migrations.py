@@ -14,13 +14,15 @@ import sqlite3
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
-
-from sqlite_utils import Database, Migrations
+from typing import TYPE_CHECKING
 
 from kanban.domain.errors import SchemaTooNew
 
 MIGRATION_SET = "kanban"
 MIGRATIONS_TABLE = "_sqlite_migrations"
+
+if TYPE_CHECKING:
+    from sqlite_utils import Migrations
 
 _FILE_NAME = re.compile(r"^(\d+)_\w+\.sql$")
 
@@ -70,6 +72,8 @@ def _is_comment_only(sql: str) -> bool:
 
 def build_migrations() -> Migrations:
     """A sqlite-utils migration set with one migration per SQL file."""
+    from sqlite_utils import Database, Migrations
+
     migrations = Migrations(MIGRATION_SET)
     for entry in migration_files():
         statements = split_statements(entry.read_text(encoding="utf-8"))
@@ -110,20 +114,26 @@ def apply_migrations(conn: sqlite3.Connection) -> list[str]:
     later ones find the work done. Raises SchemaTooNew, changing nothing, when
     the database records a migration this code does not know.
     """
-    migrations = build_migrations()
     known = known_migrations()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        unknown = [name for name in applied_migrations(conn) if name not in known]
+        applied = applied_migrations(conn)
+        unknown = [name for name in applied if name not in known]
         if unknown:
             newest = known[-1] if known else "nothing"
             raise SchemaTooNew(
                 f"database schema {unknown[-1]} is newer than this Kanban "
                 f"(knows up to {newest}); upgrade Kanban"
             )
-        db = Database(conn, recursive_triggers=False, execute_plugins=False)
-        pending = [migration.name for migration in migrations.pending(db)]
+        pending = [name for name in known if name not in applied]
         if pending:
+            # sqlite-utils only when there is work: it is a tenth of a second of
+            # start-up, which every command-line call on an up-to-date log would pay.
+            from sqlite_utils import Database
+
+            db = Database(conn, recursive_triggers=False, execute_plugins=False)
+            migrations = build_migrations()
+            pending = [migration.name for migration in migrations.pending(db)]
             migrations.apply(db)
         conn.execute("COMMIT")
     except BaseException:
