@@ -36,6 +36,12 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        self.shortcut = Counter(
+            "kanban_shortcut_requests",
+            "Requests the shortcut in front of the framework answered, by method and route.",
+            ["method", "route"],
+            registry=self.registry,
+        )
         self.registry.register(_LagCollector(status))
         if distributed is not None:
             self.registry.register(_DistributedCollector(distributed))
@@ -43,14 +49,22 @@ class Metrics:
         # share of a cheap request: each child is looked up once, then kept.
         self._observed: dict[tuple[str, str, int], Any] = {}
         self._counted: dict[tuple[str, str], Any] = {}
+        self._shortcut: dict[tuple[str, str], Any] = {}
 
-    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        """One request's latency, by method, route template and status."""
+    def observe(
+        self, method: str, route: str, status: int, seconds: float, shortcut: bool = False
+    ) -> None:
+        """One request's latency by method, route template and status; counted if shortcut."""
         key = (method, route, status)
         child = self._observed.get(key)
         if child is None:
             child = self._observed[key] = self.latency.labels(method, route, str(status))
         child.observe(seconds)
+        if shortcut:
+            took = self._shortcut.get((method, route))
+            if took is None:
+                took = self._shortcut[method, route] = self.shortcut.labels(method, route)
+            took.inc()
 
     def count(self, command: str, outcome: str) -> None:
         """One command handled, by its name and outcome."""
