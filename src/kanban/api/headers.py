@@ -93,7 +93,9 @@ def caller(
 
 def caller_of(auth: Authenticator, method: str, headers: Headers) -> Principal:
     """`caller`, with the credentials read from the headers."""
-    return caller(auth, method, headers, bearer_token(headers), session_token(headers))
+    bearer = bearer_token(headers)
+    session = session_token(headers) if bearer is None else None  # unread beside a token
+    return caller(auth, method, headers, bearer, session)
 
 
 def expected_version(if_match: str | None) -> int | None:
