@@ -103,7 +103,7 @@ class Shortcut:
         slashes = path.count("/")
         found = self._index.get((method, slashes, path.rsplit("/", 1)[-1]))
         for route in found or self._index.get((method, slashes, None)) or ():
-            match = route.pattern.match(path)
+            match = route.pattern.fullmatch(path)
             if match is not None:
                 return route, match.groupdict()
         return None

@@ -50,7 +50,7 @@ def _to(column: int, position: int) -> Callable[[Board], dict[str, Any]]:
 
 
 JSON = {"Content-Type": "application/json"}
-#: name: (method, url of the board, body, extra headers, status, answered by the fast path)
+#: name: (method, url of the board, body, extra headers, status, answered by the shortcut)
 CASES: dict[str, tuple[str, Callable[[Board], str], Any, dict[str, str], int, bool]] = {
     "add": ("POST", _cards, lambda b: {"column_id": b.columns[0], "title": "New"}, {}, 201, True),
     "add, all fields": (
