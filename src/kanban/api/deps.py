@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -11,8 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPBearer
 
+from kanban.api import headers
 from kanban.api.auth import CSRF_HEADER, SESSION_COOKIE, AdminToken, Authenticator, Principal
 from kanban.api.live import Watermark
 from kanban.api.metrics import Metrics
@@ -20,15 +20,7 @@ from kanban.api.throttle import SignInThrottle
 from kanban.bootstrap import Kanban
 from kanban.domain.access import Role, authorize
 from kanban.domain.commands import Command, CommandContext, CommandResult
-from kanban.domain.errors import (
-    CsrfRejected,
-    Forbidden,
-    KanbanError,
-    NotYetProjected,
-    Unauthenticated,
-    ValidationFailed,
-)
-from kanban.service import credentials
+from kanban.domain.errors import Forbidden, KanbanError, NotYetProjected, ValidationFailed
 
 _KEY_NAMESPACE = uuid.UUID("3b0f8f8e-0d6e-4b1e-9a55-2f6c6c0e7d21")
 
@@ -83,7 +75,7 @@ def current_view(
 ) -> tuple[int, str, bytes] | None:
     """A board as it is now: (200 or 304, its ETag, the body); None when there is none.
 
-    Shared by the board route and the fast path in front of it (api/fast.py).
+    Shared by the board route and the shortcut in front of it (api/shortcut.py).
     """
     read = rt.kanban.read
     current = read.board_version(board_id)
@@ -104,49 +96,42 @@ def current_view(
     return 200, etag, body
 
 
-bearer = HTTPBearer(
+class _Bearer(HTTPBearer):
+    """FastAPI's bearer scheme in the OpenAPI; the token is read by api/headers.py."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return headers.bearer_token(headers.of_scope(request.scope))
+
+
+class _SessionCookie(APIKeyCookie):
+    """FastAPI's cookie scheme in the OpenAPI; the cookie is read by api/headers.py."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return headers.session_token(headers.of_scope(request.scope))
+
+
+bearer = _Bearer(
     auto_error=False,
+    scheme_name="HTTPBearer",
     description="An API token (POST /api/v1/users/{user_id}/tokens) or the admin token.",
 )
-session_cookie = APIKeyCookie(
+session_cookie = _SessionCookie(
     name=SESSION_COOKIE,
     auto_error=False,
+    scheme_name="APIKeyCookie",
     description="The web session from POST /api/v1/session; a change (POST, PATCH, PUT, "
     f"DELETE) also needs the session's CSRF token in the {CSRF_HEADER} header.",
 )
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def authenticate(
-    rt: Runtime,
-    request: Request,
-    token: HTTPAuthorizationCredentials | None,
-    session: str | None,
-) -> Principal:
-    """The caller, from a bearer token or else the session cookie (with CSRF on changes)."""
-    if token is not None:
-        return rt.auth.authenticate(token.credentials, "api")
-    if session:
-        who = rt.auth.authenticate(session, "session")
-        if request.method not in SAFE_METHODS:
-            presented = request.headers.get(CSRF_HEADER, "")
-            if not credentials.csrf_matches(session, presented):
-                raise CsrfRejected(
-                    f"a change made with the session cookie needs the {CSRF_HEADER} header "
-                    "from sign-in (GET /api/v1/session)"
-                )
-        return who
-    raise Unauthenticated("sign in, or send a bearer token")
 
 
 async def principal(
     rt: RuntimeDep,
     request: Request,
-    token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    token: Annotated[str | None, Depends(bearer)],
     session: Annotated[str | None, Depends(session_cookie)],
 ) -> Principal:
     """The authenticated user: every event's actor comes from here, never from a body."""
-    return authenticate(rt, request, token, session)
+    return headers.caller(rt.auth, request.method, headers.of_scope(request.scope), token, session)
 
 
 Actor = Annotated[Principal, Depends(principal)]
@@ -194,16 +179,17 @@ async def command_context(
     if_match: Annotated[
         str | None,
         Header(
-            pattern=r'^(\*|(W/)?"?[0-9]{1,18}"?)$',
+            pattern=headers.IF_MATCH_PATTERN,
             description='Only apply if the board is at this version, e.g. "12" (else 412).',
         ),
     ] = None,
 ) -> CommandContext:
-    return _context(who, idempotency_key, if_match)
+    return context(who, idempotency_key, if_match)
 
 
-def _context(who: Principal, idempotency_key: str | None, if_match: str | None) -> CommandContext:
-    expected = _version_tag(if_match)
+def context(who: Principal, idempotency_key: str | None, if_match: str | None) -> CommandContext:
+    """A command's context: its actor, its id (the same for every retry), its If-Match."""
+    expected = headers.expected_version(if_match)
     if not idempotency_key:
         return CommandContext.new(who.user_id, admin=who.admin, expected_version=expected)
     return CommandContext(
@@ -233,19 +219,10 @@ async def account_context(
     ] = None,
 ) -> CommandContext:
     """The context of a change to users and tokens: no board, so no If-Match."""
-    return _context(who, idempotency_key, None)
+    return context(who, idempotency_key, None)
 
 
 AccountCtx = Annotated[CommandContext, Depends(account_context)]
-
-
-def _version_tag(value: str | None) -> int | None:
-    if value is None or value.strip() == "*":
-        return None
-    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,18})"?\s*', value)
-    if match is None:
-        raise ValidationFailed(f'If-Match must be a board version such as "12", not {value!r}')
-    return int(match.group(1))
 
 
 async def read_your_writes(

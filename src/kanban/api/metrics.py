@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from kanban.distributed.observe import DistributedStats
@@ -36,6 +36,10 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        #: Requests the shortcut answered, by (method, route): plain ints, counted on
+        #: the event loop alone, where a Counter's lock cost each one 1.6 µs.
+        self.shortcut: dict[tuple[str, str], int] = {}
+        self.registry.register(_ShortcutCollector(self.shortcut))
         self.registry.register(_LagCollector(status))
         if distributed is not None:
             self.registry.register(_DistributedCollector(distributed))
@@ -44,13 +48,17 @@ class Metrics:
         self._observed: dict[tuple[str, str, int], Any] = {}
         self._counted: dict[tuple[str, str], Any] = {}
 
-    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        """One request's latency, by method, route template and status."""
+    def observe(
+        self, method: str, route: str, status: int, seconds: float, shortcut: bool = False
+    ) -> None:
+        """One request's latency by method, route template and status; counted if shortcut."""
         key = (method, route, status)
         child = self._observed.get(key)
         if child is None:
             child = self._observed[key] = self.latency.labels(method, route, str(status))
         child.observe(seconds)
+        if shortcut:
+            self.shortcut[method, route] = self.shortcut.get((method, route), 0) + 1
 
     def count(self, command: str, outcome: str) -> None:
         """One command handled, by its name and outcome."""
@@ -59,6 +67,22 @@ class Metrics:
         if child is None:
             child = self._counted[key] = self.commands.labels(command, outcome)
         child.inc()
+
+
+class _ShortcutCollector(Collector):
+    def __init__(self, counts: dict[tuple[str, str], int]) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "kanban_shortcut_requests",
+            "Requests the shortcut in front of the framework answered, by method and route.",
+            labels=["method", "route"],
+        )
+        # A copy: /metrics collects in a worker thread while the event loop counts.
+        for (method, route), count in list(self.counts.items()):
+            family.add_metric([method, route], count)
+        yield family
 
 
 class _LagCollector(Collector):

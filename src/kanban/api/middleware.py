@@ -1,4 +1,4 @@
-"""ASGI middleware: the request body limit, and request timing for metrics."""
+"""ASGI middleware: the request body limit, and the one layer that observes every request."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kanban.api.problems import PROBLEM
 
 MAX_BODY = 64 * 1024
+#: The scope key where the shortcut (api/shortcut.py) names the route it answered.
+SHORTCUT = "kanban.shortcut"
 
 
 class _TooLarge(Exception):
@@ -86,9 +88,15 @@ class BodyLimit:
 
 
 class Timing:
-    """Observe each request's latency by route template (never by raw path: ids)."""
+    """Observe each request once: method, route template (never the raw path: ids),
+    status, seconds, and whether the shortcut answered it.
 
-    def __init__(self, app: ASGIApp, observe: Callable[[str, str, int, float], None]) -> None:
+    It wraps the shortcut and the framework alike, so both are observed here
+    and nowhere else; the route is the one the router matched, or the one the
+    shortcut named in the scope.
+    """
+
+    def __init__(self, app: ASGIApp, observe: Callable[[str, str, int, float, bool], None]) -> None:
         self.app = app
         self.observe = observe
 
@@ -108,6 +116,7 @@ class Timing:
         try:
             await self.app(scope, receive, capture)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            self.observe(scope["method"], template, status, time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            shortcut: str | None = scope.get(SHORTCUT)
+            template = shortcut or str(getattr(scope.get("route"), "path", "unmatched"))
+            self.observe(scope["method"], template, status, seconds, shortcut is not None)

@@ -14,7 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kanban.api.deps import authenticate, bearer, runtime, session_cookie
+from kanban.api import headers
+from kanban.api.deps import runtime
 from kanban.domain import errors
 
 log = logging.getLogger(__name__)
@@ -132,8 +133,8 @@ async def _unauthorized(request: Request) -> JSONResponse | None:
     if not request.url.path.startswith("/api/") or request.url.path == "/api/v1/session":
         return None
     try:
-        session = await session_cookie(request)
-        authenticate(await runtime(request), request, await bearer(request), session)
+        rt = await runtime(request)
+        headers.caller_of(rt.auth, request.method, headers.of_scope(request.scope))
     except errors.Unauthenticated as exc:
         return await kanban_error(request, exc)
     return None

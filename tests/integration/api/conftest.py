@@ -8,6 +8,8 @@ cards and users over HTTP and reads them back with read-your-writes;
 
 `API_ROUTES` is every /api route of the app and `REQUESTS` a request each would
 accept; `fill` turns one into a URL and body aimed at a populated board.
+`passed_on` records the requests the shortcut (api/shortcut.py) left to the
+full route.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import StarletteDeprecationWarning
+from starlette.types import Receive, Scope, Send
 
 from kanban.api.app import create_app
 from kanban.api.deps import Runtime
+from kanban.api.shortcut import Shortcut
 from kanban.domain.commands import CommandContext
 from kanban.settings import Settings
 from tests.integration.conftest import memory_ports
@@ -145,6 +149,31 @@ def forget_cookies(client: TestClient) -> Iterator[None]:
 def unique(prefix: str) -> str:
     """A user name no other test of a shared app has taken."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def shortcut(client: TestClient) -> Shortcut:
+    """The app's shortcut layer (api/shortcut.py), in front of the framework."""
+    layer: Any = client.app.middleware_stack  # type: ignore[attr-defined]
+    while not isinstance(layer, Shortcut):
+        layer = layer.app
+    return layer
+
+
+Passed = list[tuple[str, str]]
+
+
+@pytest.fixture
+def passed_on(client: TestClient) -> Passed:
+    """The (method, path) of each request the shortcut left to the full route."""
+    layer = shortcut(client)
+    inner, seen = layer.app, []
+
+    async def recording(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append((scope["method"], scope["path"]))
+        await inner(scope, receive, send)
+
+    layer.app = recording
+    return seen
 
 
 def runtime(client: TestClient) -> Runtime:

@@ -1,4 +1,4 @@
-"""Boards: create, rename, archive, restore, undo, redo; list and read (also as of the past)."""
+"""Boards: list and read them, also as of the past (the board commands are in api/commands.py)."""
 
 from __future__ import annotations
 
@@ -11,22 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 
 from kanban.api import schemas
-from kanban.api.deps import Actor, Ctx, MinSeq, RuntimeDep, Viewer, current_view, dispatch
+from kanban.api.deps import Actor, MinSeq, RuntimeDep, Viewer, current_view
 from kanban.api.problems import responses
-from kanban.domain import commands as cmd
-from kanban.domain.commands import derived_id
 from kanban.domain.errors import BoardNotFound, ValidationFailed, VersionNotFound
 from kanban.service.repository import load_board
 
 router = APIRouter(prefix="/api/v1/boards", tags=["boards"], responses=responses(401, 422))
-COMMAND = responses(403, 404, 409, 412, 413, 503)
-
-
-@router.post("", status_code=201, response_model=schemas.BoardCreated, responses=COMMAND)
-async def create_board(body: schemas.BoardCreate, rt: RuntimeDep, ctx: Ctx) -> schemas.BoardCreated:
-    board_id = derived_id(ctx.command_id, "board")
-    result = await dispatch(rt, cmd.CreateBoard(board_id, body.title), ctx)
-    return schemas.BoardCreated(board_id=result.board_id, version=result.version, seq=result.seq)
 
 
 @router.get(
@@ -92,52 +82,4 @@ async def _as_of(
         orjson.dumps(board.view(include_archived)),
         media_type="application/json",
         headers={"ETag": f'"{board.version}"'},
-    )
-
-
-@router.patch("/{board_id}", response_model=schemas.CommandPublic, responses=COMMAND)
-async def rename_board(
-    board_id: str, body: schemas.BoardUpdate, rt: RuntimeDep, ctx: Ctx
-) -> schemas.CommandPublic:
-    result = await dispatch(rt, cmd.RenameBoard(board_id, body.title), ctx)
-    return schemas.CommandPublic(version=result.version, seq=result.seq)
-
-
-@router.post("/{board_id}/archive", response_model=schemas.CommandPublic, responses=COMMAND)
-async def archive_board(board_id: str, rt: RuntimeDep, ctx: Ctx) -> schemas.CommandPublic:
-    result = await dispatch(rt, cmd.ArchiveBoard(board_id), ctx)
-    return schemas.CommandPublic(version=result.version, seq=result.seq)
-
-
-@router.post("/{board_id}/restore", response_model=schemas.CommandPublic, responses=COMMAND)
-async def restore_board(board_id: str, rt: RuntimeDep, ctx: Ctx) -> schemas.CommandPublic:
-    result = await dispatch(rt, cmd.RestoreBoard(board_id), ctx)
-    return schemas.CommandPublic(version=result.version, seq=result.seq)
-
-
-@router.post("/{board_id}/undo", response_model=schemas.UndoPublic, responses=COMMAND)
-async def undo(board_id: str, rt: RuntimeDep, ctx: Ctx) -> schemas.UndoPublic:
-    """Revert your most recent change on this board that is still in effect."""
-    return await _undo_or_redo(rt, cmd.Undo(board_id), ctx)
-
-
-@router.post("/{board_id}/redo", response_model=schemas.UndoPublic, responses=COMMAND)
-async def redo(board_id: str, rt: RuntimeDep, ctx: Ctx) -> schemas.UndoPublic:
-    """Re-apply your most recently undone change, if you made no new change since."""
-    return await _undo_or_redo(rt, cmd.Redo(board_id), ctx)
-
-
-async def _undo_or_redo(
-    rt: RuntimeDep, command: cmd.Undo | cmd.Redo, ctx: cmd.CommandContext
-) -> schemas.UndoPublic:
-    result = await dispatch(rt, command, ctx)
-    first = result.first_seq or result.seq
-    # The summaries come from the history read model, so a retry answers the same.
-    await rt.watermark.reach(result.seq, rt.kanban.settings.min_seq_timeout)
-    items = rt.kanban.read.history_after(result.board_id, first - 1, result.seq - first + 1)
-    return schemas.UndoPublic(
-        version=result.version,
-        seq=result.seq,
-        unit_id=result.unit_id or "",
-        events=[schemas.UndoneEvent(type=i["type"], summary=i["summary"]) for i in items],
     )

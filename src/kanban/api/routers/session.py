@@ -8,10 +8,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from kanban.api import access_schemas as s
+from kanban.api import headers
+from kanban.api.accounts import found_user, user_public
 from kanban.api.auth import SESSION_COOKIE
 from kanban.api.deps import Actor, RuntimeDep, dispatch, settled
 from kanban.api.problems import responses
-from kanban.api.routers.users import found_user, user_public
 from kanban.domain import commands as cmd
 from kanban.domain.errors import Unauthenticated
 from kanban.service import credentials
@@ -65,7 +66,8 @@ async def session(request: Request, rt: RuntimeDep, who: Actor) -> s.SessionPubl
     """Who you are signed in as, and the CSRF token for your session."""
     csrf, expires_at = None, None
     if who.via == "session" and who.token_id is not None:
-        csrf = credentials.csrf_token(request.cookies.get(SESSION_COOKIE, ""))
+        presented = headers.session_token(headers.of_scope(request.scope))
+        csrf = credentials.csrf_token(presented or "")
         row = rt.kanban.read.token(who.token_id)
         expires_at = row.expires_at if row else None
     return s.SessionPublic(

@@ -1,4 +1,4 @@
-"""Card commands answered before the framework answer as the full route does, case by case."""
+"""What the shortcut answers, it answers as the full route does, case by case."""
 
 from __future__ import annotations
 
@@ -6,29 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from starlette.types import Receive, Scope, Send
 
-from kanban.api.fast_commands import CommandFastPath
-
-from .conftest import Api, Board, TestClient, head
-
-Passed = list[tuple[str, str]]
-
-
-@pytest.fixture
-def passed_on(client: TestClient) -> Passed:
-    """The (method, path) of each request the fast path left to the full route."""
-    layer: Any = client.app.middleware_stack  # type: ignore[attr-defined]
-    while not isinstance(layer, CommandFastPath):
-        layer = layer.app
-    inner, seen = layer.app, []
-
-    async def recording(scope: Scope, receive: Receive, send: Send) -> None:
-        seen.append((scope["method"], scope["path"]))
-        await inner(scope, receive, send)
-
-    layer.app = recording
-    return seen
+from .conftest import Api, Board, Passed, TestClient, head
 
 
 @pytest.fixture
@@ -53,13 +32,25 @@ def _move(b: Board) -> str:
     return _card(b) + "/move"
 
 
+def _board(b: Board) -> str:
+    return f"/api/v1/boards/{b.id}"
+
+
+def _columns(b: Board) -> str:
+    return f"/api/v1/boards/{b.id}/columns"
+
+
+def _column(b: Board) -> str:
+    return f"{_columns(b)}/{b.columns[1]}"
+
+
 def _to(column: int, position: int) -> Callable[[Board], dict[str, Any]]:
     """A move's body: to the board's `column`-th column, at `position`."""
     return lambda b: {"column_id": b.columns[column], "position": position}
 
 
 JSON = {"Content-Type": "application/json"}
-#: name: (method, url of the board, body, extra headers, status, answered by the fast path)
+#: name: (method, url of the board, body, extra headers, status, answered by the shortcut)
 CASES: dict[str, tuple[str, Callable[[Board], str], Any, dict[str, str], int, bool]] = {
     "add": ("POST", _cards, lambda b: {"column_id": b.columns[0], "title": "New"}, {}, 201, True),
     "add, all fields": (
@@ -125,7 +116,23 @@ CASES: dict[str, tuple[str, Callable[[Board], str], Any, dict[str, str], int, bo
     ),
     "edit": ("PATCH", _card, {"title": "Renamed", "due_date": None}, {}, 200, True),
     "edit, title null": ("PATCH", _card, {"title": None}, {}, 422, True),
-    "edit, with If-Match": ("PATCH", _card, {"title": "Again"}, {"If-Match": '"1"'}, 412, False),
+    "edit, with a stale If-Match": (
+        "PATCH",
+        _card,
+        {"title": "Again"},
+        {"If-Match": '"1"'},
+        412,
+        True,
+    ),
+    "edit, with If-Match *": ("PATCH", _card, {"title": "Any"}, {"If-Match": "*"}, 200, True),
+    "edit, malformed If-Match": (
+        "PATCH",
+        _card,
+        {"title": "X"},
+        {"If-Match": "twelve"},
+        422,
+        False,
+    ),
     "edit, unknown card": (
         "PATCH",
         lambda b: f"/api/v1/boards/{b.id}/cards/nope",
@@ -134,9 +141,80 @@ CASES: dict[str, tuple[str, Callable[[Board], str], Any, dict[str, str], int, bo
         404,
         True,
     ),
+    "edit, a card id that reads like a route": (
+        "PATCH",
+        lambda b: f"/api/v1/boards/{b.id}/cards/move",
+        {"title": "X"},
+        {},
+        404,
+        True,
+    ),
     "move": ("POST", _move, _to(2, 0), {}, 200, True),
     "move, over the WIP limit": ("POST", _move, _to(3, 0), {}, 409, True),
     "move, negative position": ("POST", _move, _to(1, -1), {}, 422, False),
+    "archive, unknown card": (
+        "POST",
+        lambda b: f"/api/v1/boards/{b.id}/cards/nope/archive",
+        None,
+        {},
+        404,
+        True,
+    ),
+    "restore, unknown card": (
+        "POST",
+        lambda b: f"/api/v1/boards/{b.id}/cards/nope/restore",
+        None,
+        {},
+        404,
+        True,
+    ),
+    "restore, a body it refuses": (
+        "POST",
+        lambda b: _card(b) + "/restore",
+        {"position": -1},
+        {},
+        422,
+        False,
+    ),
+    "create board": ("POST", lambda b: "/api/v1/boards", {"title": "Another"}, {}, 201, True),
+    "rename board": ("PATCH", _board, {"title": "Renamed"}, {}, 200, True),
+    "rename board, stale If-Match": ("PATCH", _board, {"title": "R"}, {"If-Match": "1"}, 412, True),
+    "archive, unknown board": (
+        "POST",
+        lambda b: "/api/v1/boards/nope/archive",
+        None,
+        {},
+        404,
+        True,
+    ),
+    "add column": ("POST", _columns, {"title": "Later", "wip_limit": 3}, {}, 201, True),
+    "add column, a body it refuses": ("POST", _columns, {"title": ""}, {}, 422, False),
+    "edit column": ("PATCH", _column, {"wip_limit": 7}, {}, 200, True),
+    "move column": ("POST", lambda b: _column(b) + "/move", {"position": 0}, {}, 200, True),
+    "move column, out of range": (
+        "POST",
+        lambda b: _column(b) + "/move",
+        {"position": 99},
+        {},
+        409,
+        True,
+    ),
+    "remove column, not empty": (
+        "DELETE",
+        lambda b: f"{_columns(b)}/{b.columns[0]}",
+        None,
+        {},
+        409,
+        True,
+    ),
+    "undo (its answer reads history)": (
+        "POST",
+        lambda b: _board(b) + "/undo",
+        None,
+        {},
+        200,
+        False,
+    ),
 }
 
 
@@ -172,6 +250,80 @@ def test_the_fast_answer_is_the_full_routes_answer(
     assert passed_on[-1] == (method, url)
     assert _shape(answer) == _shape(full)
     assert (head(client) > before) is (status < 300)
+
+
+#: name: (method, url, body, what makes the board ready for it); each board takes it once.
+ONE_SHOT: dict[
+    str, tuple[str, Callable[[Board], str], Callable[[Board], Any], Callable[..., Any]]
+] = {
+    "archive card": ("POST", lambda b: _card(b) + "/archive", lambda b: None, lambda api, b: None),
+    "archive card, a body it ignores": (
+        "POST",
+        lambda b: _card(b) + "/archive",
+        lambda b: {"ignored": True},
+        lambda api, b: None,
+    ),
+    "restore card": (
+        "POST",
+        lambda b: _card(b) + "/restore",
+        lambda b: None,
+        lambda api, b: api.ok("POST", _card(b) + "/archive?full=1"),
+    ),
+    "restore card, to a column": (
+        "POST",
+        lambda b: _card(b) + "/restore",
+        lambda b: {"column_id": b.columns[2], "position": 0},
+        lambda api, b: api.ok("POST", _card(b) + "/archive?full=1"),
+    ),
+    "remove column": (
+        "DELETE",
+        lambda b: f"{_columns(b)}/{b.columns[2]}",
+        lambda b: None,
+        lambda api, b: None,
+    ),
+    "archive board": (
+        "POST",
+        lambda b: _board(b) + "/archive",
+        lambda b: None,
+        lambda api, b: None,
+    ),
+    "restore board": (
+        "POST",
+        lambda b: _board(b) + "/restore",
+        lambda b: None,
+        lambda api, b: api.ok("POST", _board(b) + "/archive?full=1"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ONE_SHOT)
+def test_a_command_made_once_answers_alike_on_either_path(
+    api: Api, client: TestClient, passed_on: Passed, case: str
+) -> None:
+    method, url_of, body_of, prepare = ONE_SHOT[case]
+    twins = [api.populated(cards=2) for _ in range(2)]
+    for twin in twins:
+        prepare(api, twin)
+    passed_on.clear()
+    fast = _send(client, method, url_of(twins[0]), body_of(twins[0]), {})
+    assert fast[0] == 200, fast
+    assert passed_on == []
+    full = _send(client, method, url_of(twins[1]) + "?full=1", body_of(twins[1]), {})
+    assert passed_on == [(method, url_of(twins[1]))]
+    assert _shape(fast) == _shape(full)
+
+
+@pytest.mark.parametrize("tag", ['"{v}"', 'W/"{v}"', "{v}"])
+def test_a_change_made_on_the_boards_version_takes_the_shortcut(
+    api: Api, client: TestClient, board: Board, passed_on: Passed, tag: str
+) -> None:
+    version = api.view(board.id)["version"]
+    passed_on.clear()
+    headers = {"If-Match": tag.format(v=version)}
+    answer = client.patch(_card(board), json={"title": "Matched"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["version"] == version + 1
+    assert passed_on == []
 
 
 def test_the_fast_path_writes_what_the_full_route_writes(api: Api, board: Board) -> None:
@@ -222,3 +374,25 @@ def test_the_web_apps_session_takes_the_fast_path_only_with_its_csrf_token(
     answer = client.post(_cards(board), json=body, headers=headers)
     assert answer.status_code == status, answer.text
     assert (passed_on == []) is fast
+
+
+def test_the_web_apps_change_takes_the_shortcut(
+    api: Api, client: TestClient, board: Board, passed_on: Passed
+) -> None:
+    """What src/kanban/api/web/api.js sends: the cookie, its CSRF token and If-Match."""
+    editor = api.user("eve", password="eve's password")
+    api.grant(board.id, editor, "editor")
+    version = api.view(board.id)["version"]
+    del client.headers["Authorization"]
+    signed = client.post("/api/v1/session", json={"name": "eve", "password": "eve's password"})
+    passed_on.clear()
+    headers = {
+        "Accept": "application/json",
+        "X-CSRF-Token": signed.json()["csrf_token"],
+        "If-Match": f'"{version}"',
+    }
+    answer = client.post(
+        _move(board), json={"column_id": board.columns[1], "position": 0}, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    assert passed_on == []
