@@ -12,6 +12,7 @@ Three shapes, chosen by settings:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import socket
@@ -30,6 +31,7 @@ from kanban.projections.reads import ReadStore
 from kanban.projections.runner import Projector
 from kanban.projections.sqlite import SQLiteReadStore
 from kanban.service.bus import CommandBus
+from kanban.service.credentials import Passwords
 from kanban.service.mapper import EventMapper
 from kanban.service.repository import BoardRepository
 from kanban.settings import Settings
@@ -123,11 +125,20 @@ class Kanban:
         for close in self.closers:
             close()
 
+    @functools.cached_property
+    def passwords(self) -> Passwords:
+        """How this service hashes and checks passwords, at the settings' cost."""
+        return passwords(self.settings)
+
     def __enter__(self) -> Kanban:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def passwords(settings: Settings) -> Passwords:
+    return Passwords(settings.password_time_cost, settings.password_memory_kib)
 
 
 def open_log(settings: Settings, clock: Clock = utc_now) -> EventStore:

@@ -41,6 +41,15 @@ class Settings(BaseSettings):
         description="Failed sign-ins allowed per user name in 5 minutes (four times as "
         "many per client address); then 429 until the window passes.",
     )
+    password_time_cost: int = Field(
+        3, ge=1, description="Passes of argon2id over its memory per password hash."
+    )
+    password_memory_kib: int = Field(
+        64 * 1024,
+        ge=1024,
+        description="KiB of memory per argon2id password hash (with the time cost, what a "
+        "guess costs an attacker who has the hashes; and each sign-in costs the server).",
+    )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
         description="Comma-separated proxy addresses (or *) whose X-Forwarded-For names "

@@ -184,7 +184,7 @@ def remove_member(c: Call, board_id: str, user_id: str) -> cmd.RemoveMember:
 
 async def create_user(c: Call, body: s.UserCreate) -> cmd.AddUser:
     """Add a user (admins only). The answer holds their first API token, shown once."""
-    password_hash = await _hashed(body.password)
+    password_hash = await _hashed(c, body.password)
     c.token = token = credentials.mint_token()
     return cmd.AddUser(
         derived_id(c.ctx.command_id, "user"),
@@ -220,7 +220,7 @@ async def update_user(c: Call, body: s.UserUpdate, user_id: str) -> cmd.UpdateUs
             changes[name] = getattr(body, name)
     if "password" in body.model_fields_set:
         await _check_current_password(c, user, body.current_password)
-        changes["password_hash"] = await _hashed(body.password)
+        changes["password_hash"] = await _hashed(c, body.password)
     return cmd.UpdateUser(user_id, **changes)  # type: ignore[arg-type]
 
 
@@ -261,11 +261,11 @@ async def revoked(c: Call, result: CommandResult, command: cmd.Command) -> Respo
     return Response(status_code=204)
 
 
-async def _hashed(password: str | None) -> str | None:
+async def _hashed(c: Call, password: str | None) -> str | None:
     # Deliberately slow to compute: off the event loop.
     if password is None:
         return None
-    return await run_in_threadpool(credentials.hash_password, password)
+    return await run_in_threadpool(c.rt.kanban.passwords.hash, password)
 
 
 async def _check_current_password(c: Call, user: UserRow, current: str | None) -> None:
@@ -273,7 +273,7 @@ async def _check_current_password(c: Call, user: UserRow, current: str | None) -
     if c.who.user_id != user.user_id or user.password_hash is None:
         return
     ok = current is not None and await run_in_threadpool(
-        credentials.password_matches, current, user.password_hash
+        c.rt.kanban.passwords.matches, current, user.password_hash
     )
     if not ok:
         raise Forbidden("changing your password needs your current_password")

@@ -23,6 +23,7 @@ import orjson
 import typer
 from rich.table import Column, Table
 
+from kanban.bootstrap import passwords
 from kanban.cli.common import DataDir, _fail, _log, _open, _settings, app, err, out
 from kanban.domain import commands as cmd
 from kanban.domain import users as directory_rules
@@ -82,7 +83,8 @@ def add(
             display_name = directory_rules.display_name(display_name)
         password = _read_password(confirm=False) if password_stdin else None
         directory = _directory(data_dir)
-        password_hash = credentials.hash_password(password) if password is not None else None
+        hashing = passwords(_settings(data_dir))
+        password_hash = hashing.hash(password) if password is not None else None
         token = credentials.mint_token()
         command_id = str(uuid.uuid4())
         user_id = derived_id(command_id, "user")
@@ -201,7 +203,8 @@ def passwd(name: Name, password_stdin: PasswordStdin = False, data_dir: DataDir 
         directory = _directory(data_dir)
         user = _user(directory, name)
         password = _read_password(confirm=not password_stdin)
-        command = cmd.UpdateUser(user.id, password_hash=credentials.hash_password(password))
+        password_hash = passwords(_settings(data_dir)).hash(password)
+        command = cmd.UpdateUser(user.id, password_hash=password_hash)
         _dispatch(data_dir, directory, directory_rules.update_user, command)
     except KanbanError as exc:
         raise _fail(exc) from exc

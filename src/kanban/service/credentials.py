@@ -7,7 +7,6 @@ fast hash suffices for them; passwords are chosen by people and get argon2id.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import secrets
@@ -18,13 +17,30 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 PREFIX = "kanban_"
 _ID_HEX = 16
-_hasher = PasswordHasher()
 
 
-@functools.cache
-def _dummy_hash() -> str:
-    """Verified against when a name is unknown, so that a miss costs as long as a hit."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+class Passwords:
+    """argon2id at the cost the settings choose: time (passes) and memory per hash.
+
+    A hash records its own cost, so hashes made at another cost still verify.
+    """
+
+    def __init__(self, time_cost: int = 3, memory_kib: int = 64 * 1024) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        self._dummy: str | None = None
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def matches(self, password: str, stored_hash: str | None) -> bool:
+        if stored_hash is None and self._dummy is None:
+            # Verified against when a name is unknown, so that a miss costs what a hit costs.
+            self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+        try:
+            verified = self._hasher.verify(stored_hash or self._dummy or "", password)
+        except (VerificationError, InvalidHashError):
+            return False
+        return verified and stored_hash is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +75,6 @@ def secret_matches(secret: str, stored_hash: str | None) -> bool:
     # Constant time: a comparison must not tell how much of a guess was right.
     expected = stored_hash or "0" * 64
     return hmac.compare_digest(hash_secret(secret), expected) and stored_hash is not None
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def password_matches(password: str, stored_hash: str | None) -> bool:
-    try:
-        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def csrf_token(session_token: str) -> str:

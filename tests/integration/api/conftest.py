@@ -104,18 +104,33 @@ REQUESTS: dict[tuple[str, str], dict[str, Any] | None] = {
 }
 
 
+def api_settings(data_dir: Path, **options: Any) -> Settings:
+    """Settings of a test app: its data dir, a known admin token, cheap password hashes.
+
+    argon2id at its default cost takes 0.2 s a hash or a check, and these tests sign
+    in, fail to sign in and set passwords hundreds of times: they hash at the
+    cheapest cost the settings allow (what is tested is who gets in, not the cost).
+    """
+    cheap = {"password_time_cost": 1, "password_memory_kib": 1024}
+    return Settings(data_dir=data_dir, admin_token=TOKEN, **{**cheap, **options})
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """A fresh data dir and a known admin token (overrides the integration fixture)."""
-    return Settings(data_dir=tmp_path / "data", admin_token=TOKEN)
+    return api_settings(tmp_path / "data")
 
 
 @pytest.fixture
 def app(settings: Settings, request: pytest.FixtureRequest) -> FastAPI:
-    """The app on SQLite files, or with its log in memory in a module marked `memory_log`."""
-    if request.node.get_closest_marker("memory_log"):
-        return create_app(settings, ports=memory_ports(settings))
-    return create_app(settings)
+    """The app with its log in memory, or on its SQLite file for a test marked `sqlite_log`.
+
+    The API's tests are about the API: the log's own behaviour on disk is held by
+    the contract tests every store passes, and by tests/e2e, which runs the real thing.
+    """
+    if request.node.get_closest_marker("sqlite_log"):
+        return create_app(settings)
+    return create_app(settings, ports=memory_ports(settings))
 
 
 @pytest.fixture
@@ -134,8 +149,8 @@ def running(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Tes
     (a `client` fixture of scope "module" that yields this), and each test makes
     the boards and users it needs, under names of its own.
     """
-    data_dir = tmp_path_factory.mktemp(name) / "data"
-    with TestClient(create_app(Settings(data_dir=data_dir, admin_token=TOKEN)), headers=AUTH) as c:
+    settings = api_settings(tmp_path_factory.mktemp(name) / "data")
+    with TestClient(create_app(settings, memory_ports(settings)), headers=AUTH) as c:
         yield c
 
 

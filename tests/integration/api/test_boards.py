@@ -13,7 +13,6 @@ from .conftest import Api, TestClient, assert_problem, head, writes_nothing
 BOARDS = "/api/v1/boards"
 
 #: What these answer does not depend on where the log is: in memory, no fsyncs.
-pytestmark = pytest.mark.memory_log
 
 
 def test_create_board_answers_201_with_its_id_version_and_seq(client: TestClient) -> None:

@@ -9,7 +9,6 @@ import pytest
 from .conftest import Api, TestClient, assert_problem, head, writes_nothing
 
 #: What these answer does not depend on where the log is: in memory, no fsyncs.
-pytestmark = pytest.mark.memory_log
 
 
 def url(board_id: str, *parts: str) -> str:

@@ -28,9 +28,10 @@ from kanban.api.deps import Runtime
 from kanban.domain import commands as cmd
 from kanban.domain.commands import CommandContext
 from kanban.service import credentials
+from kanban.service.credentials import Passwords
 from kanban.settings import Settings
 
-from .conftest import AUTH, TOKEN
+from .conftest import AUTH, api_settings
 
 BOARD = "fuzz-board"
 COLUMNS = ("todo", "doing", "done")
@@ -39,7 +40,7 @@ CARDS = ("card-1", "card-2", "card-3")
 USERS = {"u-editor": "editor", "u-viewer": "viewer", "u-outsider": None}
 PASSWORD = "fuzzing password"
 # Minted and hashed once: every operation's app is seeded with the same credentials.
-PASSWORD_HASH = credentials.hash_password(PASSWORD)
+PASSWORD_HASH = Passwords(time_cost=1, memory_kib=1024).hash(PASSWORD)
 FIRST_TOKENS = {user_id: credentials.mint_token() for user_id in USERS}
 #: Tokens that are there to be revoked (no caller uses them).
 SPARE_TOKENS = {user_id: credentials.mint_token() for user_id in ("admin", *USERS)}
@@ -130,7 +131,7 @@ schema = schemathesis.openapi.from_dict(
 def fuzz_settings(tmp_path: Path) -> Settings:
     """Sign-in throttling off: the fuzzer's wrong passwords would otherwise earn a 429
     (documented, and tested in test_session) for the rest of the operation's cases."""
-    return Settings(data_dir=tmp_path / "data", admin_token=TOKEN, signin_attempts=10**9)
+    return api_settings(tmp_path / "data", signin_attempts=10**9)
 
 
 @pytest.fixture

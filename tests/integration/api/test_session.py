@@ -7,7 +7,8 @@ no token, keeps its own cookies, and calls from an address of its own.
 from __future__ import annotations
 
 import re
-import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ import pytest
 
 from kanban.api.app import create_app
 from kanban.settings import Settings
+from tests.integration.conftest import memory_ports
 
 from .conftest import (
     AUTH,
@@ -24,6 +26,7 @@ from .conftest import (
     Api,
     TestClient,
     User,
+    api_settings,
     assert_problem,
     at_address,
     head,
@@ -273,17 +276,19 @@ def test_a_session_is_not_a_bearer_token_nor_a_token_a_session(
 
 
 def test_an_expired_session_is_refused(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", admin_token=TOKEN, session_ttl=0.5)
-    with TestClient(create_app(settings), headers=AUTH) as client:
+    settings = api_settings(tmp_path / "data", session_ttl=60)
+    now = [datetime.now(UTC)]
+    ports = replace(memory_ports(settings), clock=lambda: now[0])
+    with TestClient(create_app(settings, ports), headers=AUTH) as client:
         Api(client).user("vera", password=PASSWORD)
         browser = at_address(client, "192.0.2.10")
-        signed_in(browser)
-        # Max-Age is whole seconds (0 here): send the cookie by hand, as a client might.
         cookie = _set_cookie(sign_in(browser))["value"]
         browser.cookies.clear()
+        # Sent by hand, as a client that ignores Max-Age might.
         headers = {"Cookie": f"{COOKIE}={cookie}"}
+        now[0] += timedelta(seconds=59)
         assert browser.get("/api/v1/users/me", headers=headers).status_code == 200
-        time.sleep(0.6)
+        now[0] += timedelta(seconds=1)
         expired = browser.get("/api/v1/users/me", headers=headers)
         assert_problem(expired, 401, "unauthorized")
 
@@ -356,7 +361,7 @@ def test_an_open_stream_ends_when_its_session_or_membership_does(
 ) -> None:
     """The cookie authorizes the browser's live stream, and losing it ends the stream."""
     # Short heartbeats: the stream always has something to say, so reading it is bounded.
-    settings = Settings(data_dir=tmp_path / "data", admin_token=TOKEN, heartbeat=0.05)
+    settings = api_settings(tmp_path / "data", heartbeat=0.05)
     with TestClient(create_app(settings), headers=AUTH) as client:
         api = Api(client)
         vera = api.user("vera", password=PASSWORD)

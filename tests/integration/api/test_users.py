@@ -441,6 +441,7 @@ def _stored_text(data_dir: Path) -> str:
     return "\n".join([*map(repr, rows), *files])
 
 
+@pytest.mark.sqlite_log  # it reads every file of the data dir, the log's too
 def test_no_plain_secret_reaches_the_log_or_any_file_only_hashes(
     client: TestClient,
     anonymous: Anonymous,

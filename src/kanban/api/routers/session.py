@@ -30,7 +30,7 @@ async def sign_in(
     rt.throttle.check(body.name, address)
     user = rt.kanban.read.user_by_name(body.name)
     ok = await run_in_threadpool(
-        credentials.password_matches, body.password, user.password_hash if user else None
+        rt.kanban.passwords.matches, body.password, user.password_hash if user else None
     )
     if user is None or not ok:
         rt.throttle.failed(body.name, address)
