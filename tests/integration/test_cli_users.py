@@ -40,7 +40,13 @@ def kanban(
         text=True,
         timeout=60,
         cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
+        # Passwords at argon2's cheapest: the tests check who gets in, not the cost.
+        env={
+            **os.environ,
+            "COLUMNS": "200",
+            "KANBAN_PASSWORD_TIME_COST": "1",
+            "KANBAN_PASSWORD_MEMORY_KIB": "1024",
+        },
     )
 
 
@@ -78,7 +84,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def serve(data_dir: Path) -> FastAPI:
-    return create_app(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN))
+    cheap = {"password_time_cost": 1, "password_memory_kib": 1024}
+    return create_app(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, **cheap))
 
 
 # --- users add -------------------------------------------------------------------
@@ -392,7 +399,13 @@ def test_users_alone_lists_its_commands() -> None:
         text=True,
         timeout=60,
         cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
+        # Passwords at argon2's cheapest: the tests check who gets in, not the cost.
+        env={
+            **os.environ,
+            "COLUMNS": "200",
+            "KANBAN_PASSWORD_TIME_COST": "1",
+            "KANBAN_PASSWORD_MEMORY_KIB": "1024",
+        },
     )
     for command in ("add", "list", "tokens", "passwd", "token", "revoke"):
         assert re.search(rf"^│ {command} ", result.stdout + result.stderr, re.M), command
