@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban.domain import rules
-from kanban.domain.commands import CommandResult
 from kanban.domain.errors import ValidationFailed
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -100,11 +99,6 @@ class CommandPublic(BaseModel):
 
     version: int
     seq: int
-
-
-def public(result: CommandResult, command: object = None) -> CommandPublic:
-    """The answer of a command that creates nothing."""
-    return CommandPublic(version=result.version, seq=result.seq)
 
 
 class BoardCreated(CommandPublic):
