@@ -44,3 +44,7 @@ bus.CommandBus.submit
 # __exit__(self, exc_type, exc, tb): the context manager protocol names them.
 exc_type
 tb
+
+# FastAPI reads an endpoint's __signature__ (its parameters) and __qualname__.
+_.__signature__
+_.__qualname__
