@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,23 @@ def test_quick_start_is_exactly_two_commands() -> None:
     lines = [line for line in quick.strip().splitlines() if line.strip()]
     assert [line.split()[0] for line in lines] == ["./scripts/run", "./scripts/test"]
     assert "scripts/test" in (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
+
+
+def test_the_layout_table_names_every_package_and_top_level_module() -> None:
+    table = README.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(src/kanban/[^`]+)`", table))
+    src = Path(__file__).resolve().parents[2] / "src" / "kanban"
+    parts = {f"src/kanban/{p.name}/" for p in src.iterdir() if (p / "__init__.py").exists()}
+    parts |= {f"src/kanban/{p.name}" for p in src.glob("*.py") if p.name != "__init__.py"}
+    assert parts - named == set(), "packages the README's layout table leaves out"
+    assert named - parts == set(), "paths in the layout table that do not exist"
+
+
+def test_the_architecture_map_lists_the_layers_import_linter_holds() -> None:
+    """docs/architecture.md's package table is in the order of the layers contract."""
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["importlinter"]
+    [layers] = [c["layers"] for c in config["contracts"] if c["type"] == "layers"]
+    doc = (root / "docs" / "architecture.md").read_text()
+    listed = re.findall(r"^\| `kanban\.(\w+)`", doc, re.M)
+    assert listed == list(reversed(layers))
