@@ -18,7 +18,7 @@ from kanban.api.deps import Runtime, ViewCache
 from kanban.api.forward import ForwardToWriter
 from kanban.api.live import Watermark
 from kanban.api.metrics import Metrics
-from kanban.api.middleware import BodyLimit, Timing
+from kanban.api.middleware import BodyLimit
 from kanban.api.routers import (
     admin,
     boards,
@@ -130,8 +130,8 @@ def create_app(settings: Settings | None = None, ports: Ports | None = None) -> 
 
 
 class KanbanAPI(FastAPI):
-    """FastAPI, with the shortcut in front of every layer, FastAPI's own included, and
-    the one layer that observes every request in front of both.
+    """FastAPI, with the shortcut in front of every layer, FastAPI's own included; the
+    shortcut also observes every request, its own and the framework's.
 
     The commonest requests are answered by the shortcut (api/shortcut.py): the
     error, telemetry and body-size layers FastAPI puts around user middleware
@@ -139,12 +139,4 @@ class KanbanAPI(FastAPI):
     """
 
     def build_middleware_stack(self) -> ASGIApp:
-        app = Shortcut(super().build_middleware_stack(), self.state, TABLE)
-        return Timing(app, self._observe)
-
-    def _observe(
-        self, method: str, route: str, status: int, seconds: float, shortcut: bool
-    ) -> None:
-        runtime: Runtime | None = getattr(self.state, "runtime", None)
-        if runtime is not None:
-            runtime.metrics.observe(method, route, status, seconds, shortcut)
+        return Shortcut(super().build_middleware_stack(), self.state, TABLE)

@@ -1,10 +1,8 @@
-"""ASGI middleware: the request body limit, and the one layer that observes every request."""
+"""ASGI middleware: the request body limit (requests are observed by the shortcut in front)."""
 
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,7 +11,6 @@ from kanban.api.problems import PROBLEM
 
 MAX_BODY = 64 * 1024
 #: The scope key where the shortcut (api/shortcut.py) names the route it answered.
-SHORTCUT = "kanban.shortcut"
 
 
 class _TooLarge(Exception):
@@ -85,38 +82,3 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class Timing:
-    """Observe each request once: method, route template (never the raw path: ids),
-    status, seconds, and whether the shortcut answered it.
-
-    It wraps the shortcut and the framework alike, so both are observed here
-    and nowhere else; the route is the one the router matched, or the one the
-    shortcut named in the scope.
-    """
-
-    def __init__(self, app: ASGIApp, observe: Callable[[str, str, int, float, bool], None]) -> None:
-        self.app = app
-        self.observe = observe
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            seconds = time.perf_counter() - start
-            shortcut: str | None = scope.get(SHORTCUT)
-            template = shortcut or str(getattr(scope.get("route"), "path", "unmatched"))
-            self.observe(scope["method"], template, status, seconds, shortcut is not None)

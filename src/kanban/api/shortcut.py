@@ -18,13 +18,18 @@ That is what the web UI sends. Anything else (missing or bad credentials, a
 body or header the route must judge, a `min_seq` not reached yet, a query
 replica's commands, which it forwards) goes on to the full route, with
 whatever body was read, and is answered there with the same semantics and
-problem details. A request answered here is marked in its scope (`SHORTCUT`)
-for the one layer that observes every request (api/middleware.py, Timing).
+problem details.
+
+Being in front of everything, it is also the one layer that observes every
+request for /metrics (method, route template, status, seconds, and whether
+it answered the request itself): the ones it answers without a wrapper
+around `send`, which measurably slowed the commonest reads.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -37,7 +42,7 @@ from kanban.api.asgi import respond
 from kanban.api.auth import Principal
 from kanban.api.command_route import Call, CommandRoute
 from kanban.api.deps import Runtime, context, current_view
-from kanban.api.middleware import MAX_BODY, SHORTCUT
+from kanban.api.middleware import MAX_BODY
 from kanban.domain.errors import KanbanError
 
 BOARD = re.compile(r"^/api/v1/boards/([^/]+)$")
@@ -58,21 +63,41 @@ class Shortcut:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         rt: Runtime | None = getattr(self.state, "runtime", None)
-        if scope["type"] == "http" and rt is not None:
-            if scope["method"] == "GET":
-                if await _read_board(rt, scope, send):
-                    return
-            else:
-                passed = await self._command(rt, scope, receive, send)
-                if passed is None:
-                    return
-                receive = passed
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or rt is None:
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        method: str = scope["method"]
+        if method == "GET":
+            answered = await _read_board(rt, scope, send)
+            if answered is not None:
+                rt.metrics.observe(method, BOARD_ROUTE, answered, time.perf_counter() - start, True)
+                return
+        else:
+            outcome = await self._command(rt, scope, receive, send)
+            if isinstance(outcome, tuple):
+                route, answered = outcome
+                rt.metrics.observe(method, route, answered, time.perf_counter() - start, True)
+                return
+            receive = outcome
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            template = str(getattr(scope.get("route"), "path", "unmatched"))
+            rt.metrics.observe(method, template, status, time.perf_counter() - start)
 
     async def _command(
         self, rt: Runtime, scope: Scope, receive: Receive, send: Send
-    ) -> Receive | None:
-        """Answer a command; None once answered, else the receive the full route needs."""
+    ) -> tuple[str, int] | Receive:
+        """Answer a command: its route and status, or else the receive the full route needs."""
         found = self._route(scope)
         if found is None or scope.get("query_string") or rt.kanban.settings.role != "writer":
             return receive
@@ -87,15 +112,15 @@ class Shortcut:
         parsed = _parse(route, sent, body)
         if parsed is False:
             return _replay(messages, receive)
-        scope[SHORTCUT] = route.path
         try:
             answer: BaseModel = await route.run(call, parsed, path)
         except KanbanError as exc:
-            await problems.error_response(exc, path)(scope, receive, send)
-            return None
+            error = problems.error_response(exc, path)
+            await error(scope, receive, send)
+            return route.path, error.status_code
         out = orjson.dumps(answer.model_dump(mode="json"))
         await respond(send, route.status, [*_JSON, (b"content-length", b"%d" % len(out))], out)
-        return None
+        return route.path, route.status
 
     def _route(self, scope: Scope) -> tuple[CommandRoute, dict[str, str]] | None:
         path: str = scope["path"]
@@ -196,21 +221,22 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-async def _read_board(rt: Runtime, scope: Scope, send: Send) -> bool:
-    """Answer a GET of a board as it is now; False: it is the full route's."""
+async def _read_board(rt: Runtime, scope: Scope, send: Send) -> int | None:
+    """Answer a GET of a board as it is now, with its status; None: it is the full route's."""
     match = BOARD.match(scope["path"])
     if match is None:
-        return False
-    include_archived = _board_query(scope.get("query_string", b""), rt.watermark.seq)
+        return None
+    query: bytes = scope.get("query_string", b"")
+    include_archived = _board_query(query, rt.watermark.seq) if query else False
     if include_archived is None:
-        return False
+        return None
     sent = headers.of_scope(scope)
     board_id = match.group(1)
     if_none_match = sent.get(b"if-none-match")
     try:
         who = headers.caller_of(rt.auth, "GET", sent)
         if not _member(rt, who, board_id):
-            return False
+            return None
         found = current_view(
             rt,
             board_id,
@@ -218,17 +244,16 @@ async def _read_board(rt: Runtime, scope: Scope, send: Send) -> bool:
             if_none_match.decode("latin-1") if if_none_match else None,
         )
     except KanbanError:
-        return False  # the full route reports it properly
+        return None  # the full route reports it properly
     if found is None:
-        return False
-    scope[SHORTCUT] = BOARD_ROUTE
+        return None
     status, etag, body = found
     tag = (b"etag", etag.encode())
     if status == 304:
         await respond(send, 304, [tag], b"")
     else:
         await respond(send, 200, [*_JSON, (b"content-length", b"%d" % len(body)), tag], body)
-    return True
+    return status
 
 
 def _member(rt: Runtime, who: Principal, board_id: str) -> bool:
