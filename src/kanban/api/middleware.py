@@ -10,7 +10,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kanban.api.problems import PROBLEM
 
 MAX_BODY = 64 * 1024
-#: The scope key where the shortcut (api/shortcut.py) names the route it answered.
 
 
 class _TooLarge(Exception):
