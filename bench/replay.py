@@ -163,7 +163,7 @@ def build_log(data_dir: Path, events: int, boards: int = BOARDS, seed: int = 9) 
     mapper = EventMapper()
     folded: dict[str, Board] = {}
     ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(boards)]
-    with SQLiteEventStore.open(data_dir / "events.db") as store:
+    with SQLiteEventStore(data_dir / "events.db") as store:
         written, serial = store.head_seq(), 0
         target = written + events
         while written < target:

@@ -104,21 +104,19 @@ class Kanban:
         """Commands can be taken (writer), or queries answered (replica)."""
         return self.bus.running if self.bus is not None else True
 
+    def _threads(self) -> list[CommandBus | ReadSide | Relay]:
+        """What runs threads of its own, in the order work flows through it."""
+        return [part for part in (self.bus, self.projector, self.relay) if part is not None]
+
     def start(self) -> Kanban:
-        if self.bus is not None:
-            self.bus.start()
-        self.projector.start()
-        if self.relay is not None:
-            self.relay.start()
+        for part in self._threads():
+            part.start()
         return self
 
     def close(self) -> None:
         # Finish every queued command, then project and publish it, then let go.
-        if self.bus is not None:
-            self.bus.stop()
-        self.projector.stop()
-        if self.relay is not None:
-            self.relay.stop()
+        for part in self._threads():
+            part.stop()
         self.read.close()
         if self.store is not None:
             self.store.close()
@@ -144,7 +142,7 @@ def passwords(settings: Settings) -> Passwords:
 def open_log(settings: Settings, clock: Clock = utc_now) -> EventStore:
     """Just the event log, for tools that read it (no writer thread, no read models)."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return SQLiteEventStore.open(settings.log_path, key=settings.log_key_bytes, clock=clock)
+    return SQLiteEventStore(settings.log_path, key=settings.log_key_bytes, clock=clock)
 
 
 def open_read(settings: Settings) -> ReadStore:
@@ -223,23 +221,11 @@ def _query_replica(settings: Settings, ports: Ports) -> Kanban:
     if not settings.redis_url or not settings.writer_url:
         raise KanbanError("a query replica needs both --redis-url and --writer-url")
     feed = writer_feed(settings.writer_url, settings)
-    client = redis_client(settings.redis_url)
     read = ports.read or open_read(settings)
     # One group per read database: two replicas on one host must not split the stream.
     place = hashlib.sha1(str(settings.read_path.resolve()).encode()).hexdigest()[:8]
     group = settings.group or f"query-{socket.gethostname()}-{place}"
-    mapper = EventMapper()
-    worker = stream_worker_of(
-        client,
-        feed,
-        read,
-        projections(feed, mapper),
-        group,
-        settings,
-    )
-    return Kanban(
-        settings, feed, read, worker, mapper, closers=[client.close, feed.close], clock=ports.clock
-    )
+    return _fed_from_redis(settings, feed, read, group, [feed.close], ports.clock)
 
 
 def stream_worker(settings: Settings) -> Kanban:
@@ -260,19 +246,24 @@ def stream_worker(settings: Settings) -> Kanban:
         raise KanbanError(
             f"no event log at {settings.log_path} and no --writer-url to read the feed from"
         )
-    client = redis_client(settings.redis_url)
-    closers.append(client.close)
-    read = open_read(settings)
+    return _fed_from_redis(settings, feed, open_read(settings), settings.group or "writer", closers)
+
+
+def _fed_from_redis(
+    settings: Settings,
+    feed: EventFeed,
+    read: ReadStore,
+    group: str,
+    closers: list[Callable[[], None]],
+    clock: Clock = utc_now,
+) -> Kanban:
+    """A read side that Redis Streams feed, as consumer group `group`."""
+    client = redis_client(settings.redis_url or "")
     mapper = EventMapper()
-    worker = stream_worker_of(
-        client,
-        feed,
-        read,
-        projections(feed, mapper),
-        settings.group or "writer",
-        settings,
+    worker = stream_worker_of(client, feed, read, projections(feed, mapper), group, settings)
+    return Kanban(
+        settings, feed, read, worker, mapper, closers=[client.close, *closers], clock=clock
     )
-    return Kanban(settings, feed, read, worker, mapper, closers=closers)
 
 
 def stream_worker_of(

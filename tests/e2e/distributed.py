@@ -204,12 +204,12 @@ class Load:
 
 
 def stream_key(log: Path) -> str:
-    with SQLiteEventStore.open(log) as store:
+    with SQLiteEventStore(log) as store:
         return streams.stream_key(store.epoch())
 
 
 def log_head(log: Path) -> int:
-    with SQLiteEventStore.open(log) as store:
+    with SQLiteEventStore(log) as store:
         return store.head_seq()
 
 
@@ -253,7 +253,7 @@ def assert_equals_fold(read_db: Path, log: Path, timeout: float = 30.0) -> int:
     exactly its events (same seqs, versions 1..n in seq order), so nothing is
     lost, nothing applied twice, and each board's order kept. Returns the head.
     """
-    with SQLiteEventStore.open(log) as store:
+    with SQLiteEventStore(log) as store:
         head = store.head_seq()
         eventually(lambda: projected(read_db) >= head, timeout, f"{read_db.name} reaching {head}")
         read = SQLiteReadStore(read_db)

@@ -128,7 +128,7 @@ def test_concurrent_moves_answer_cleanly_and_the_read_model_equals_the_log(
     assert [i["version"] for i in items] == list(range(view["version"], 0, -1))
 
     server.stop()
-    store = SQLiteEventStore.open(server.data_dir / "events.db")
+    store = SQLiteEventStore(server.data_dir / "events.db")
     try:
         assert store.verify().ok
         assert load_board(store, EventMapper(), board_id).view() == view

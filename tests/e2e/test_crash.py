@@ -75,7 +75,7 @@ def test_acknowledged_cards_survive_kill_9(server: Server) -> None:
 
     # The log is intact and holds every acknowledged card, and at most the one
     # unanswered card each writer had in flight when the server died.
-    store = SQLiteEventStore.open(server.data_dir / "events.db")
+    store = SQLiteEventStore(server.data_dir / "events.db")
     try:
         assert store.verify().ok
         folded = {

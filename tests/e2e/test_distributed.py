@@ -148,7 +148,7 @@ def test_what_a_killed_writer_committed_reaches_the_stream_and_the_read_models(
     load.wait_acks(150)
     cluster.writer.kill()  # right after commits, mid-burst
     acked = load.finish()
-    with SQLiteEventStore.open(cluster.log) as store:
+    with SQLiteEventStore(cluster.log) as store:
         head = store.head_seq()
         assert acked[-1] <= head  # every acknowledged command is in the log
     cluster.writer.start()  # the same data dir: its relay resumes from its checkpoint
@@ -216,7 +216,7 @@ def test_two_workers_racing_on_one_board_apply_each_event_once_in_order(
     ((board_id, columns),) = cluster.boards(1)
     load = Load(cluster.writer, [(board_id, columns)], threads=6, total=240)
     checked = 0
-    with SQLiteEventStore.open(cluster.log) as store:
+    with SQLiteEventStore(cluster.log) as store:
         # Meanwhile, whatever the read model shows is the board at some version, whole.
         while not load.done or checked < 3:
             checked += check_snapshot(shared, store, board_id)

@@ -99,7 +99,7 @@ def test_sigterm_finishes_in_flight_commands_and_exits_promptly(server: Server) 
     assert "Application shutdown complete" in output
 
     # Acknowledged means durable: every 201 is in the log, which is intact.
-    store = SQLiteEventStore.open(server.data_dir / "events.db")
+    store = SQLiteEventStore(server.data_dir / "events.db")
     try:
         assert store.verify().ok
         board = load_board(store, EventMapper(), board_id)

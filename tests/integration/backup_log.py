@@ -94,7 +94,7 @@ def main() -> None:
     data_dir, count = Path(sys.argv[1]), int(sys.argv[2])
     boards = int(sys.argv[3]) if len(sys.argv) > 3 else 200
     data_dir.mkdir(parents=True, exist_ok=True)
-    with SQLiteEventStore.open(data_dir / "events.db") as store:
+    with SQLiteEventStore(data_dir / "events.db") as store:
         print(build_log(store, count, boards))
 
 

@@ -12,7 +12,7 @@ def append_rounds(path: str, worker: str, rounds: int, start: Event | None = Non
     """Append one event to a shared stream and one to the worker's own, per round."""
     if start is not None:
         start.wait()
-    with SQLiteEventStore.open(path) as store:
+    with SQLiteEventStore(path) as store:
         for i in range(rounds):
             with store.batch() as batch:
                 for stream in ("shared", f"own-{worker}"):

@@ -227,7 +227,7 @@ def test_incrementals_chain_and_a_missing_link_is_rejected(kanban: Kanban, tmp_p
         walk(files[0], files[2])
     with pytest.raises(BackupInvalid, match=r"2.gz: a link is missing: .* end at seq 3"):
         walk(files[0], files[2], files[1])
-    with SQLiteEventStore.open(tmp_path / "other.db") as other:
+    with SQLiteEventStore(tmp_path / "other.db") as other:
         other.import_rows(kanban.log.read_rows(0, 100))  # same rows, another epoch
         stranger = backup(other, tmp_path / "stranger.gz", 3)
     with pytest.raises(BackupInvalid, match=r"stranger.gz: belongs to another log"):
@@ -265,7 +265,7 @@ def test_restore_refuses_a_non_empty_dir_unless_forced(
     assert sorted(p.name for p in target.iterdir()) == ["events.db", "read.db"]
     # Nothing hidden is left beside it: neither the work dir nor the replaced one.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "full.jsonl.gz", "target"]
-    with SQLiteEventStore.open(target / "events.db") as restored:
+    with SQLiteEventStore(target / "events.db") as restored:
         assert restored.read_rows(0, 100) == kanban.log.read_rows(0, 100)
         # Always a new history line for consumers (see the runbook).
         assert restored.epoch() == report.epoch
@@ -292,7 +292,7 @@ def test_point_in_time_restore_equals_time_travel(
             report = restore([full], target, until_seq=n)
         else:
             report = restore([full], target, until_time=codec.parse_time(rows[n - 1][8]))
-        with SQLiteEventStore.open(target / "events.db") as restored:
+        with SQLiteEventStore(target / "events.db") as restored:
             head = restored.head_seq()
             assert head == report.last_seq
             assert restored.read_rows(0, 100) == rows[:head]

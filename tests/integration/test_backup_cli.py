@@ -62,7 +62,7 @@ def digest(directory: Path) -> dict[str, str]:
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A backup of 12,000 events over 200 boards: a restore of it takes a second or two."""
     root = tmp_path_factory.mktemp("big")
-    with SQLiteEventStore.open(root / "events.db") as store:
+    with SQLiteEventStore(root / "events.db") as store:
         build_log(store, 12_000)
         with open(root / "big.jsonl.gz", "wb") as f:
             backup_format.write(store, f)
@@ -94,13 +94,13 @@ def test_backups_of_a_log_a_writer_process_keeps_writing_to(tmp_path: Path) -> N
         # The writer goes on past the incremental (it may be slow to on a busy machine).
         last = int(more.stdout.split("..")[1].split()[0])
         deadline = time.monotonic() + 30
-        with SQLiteEventStore.open(data / "events.db") as log:
+        with SQLiteEventStore(data / "events.db") as log:
             while log.head_seq() <= last and time.monotonic() < deadline:
                 time.sleep(0.05)
     finally:
         writer.kill()
         writer.communicate()
-    with SQLiteEventStore.open(data / "events.db") as log:
+    with SQLiteEventStore(data / "events.db") as log:
         last = int(more.stdout.split("..")[1].split()[0])
         assert log.head_seq() > last > head, "the writer stopped while backing up"
         rows = log.read_rows(0, last)
@@ -116,7 +116,7 @@ def test_backups_of_a_log_a_writer_process_keeps_writing_to(tmp_path: Path) -> N
     assert restored.returncode == 0, restored.stderr
     assert restored.stderr == ""  # no progress bar in scripts
     assert restored.stdout.startswith(f"restored {last} events (up to seq {last}, 21 boards")
-    with SQLiteEventStore.open(copy / "events.db") as log:
+    with SQLiteEventStore(copy / "events.db") as log:
         assert log.read_rows(0, last + 1) == rows
 
 

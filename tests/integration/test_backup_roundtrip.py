@@ -76,8 +76,7 @@ def command(board: Board, op: str, x: int, y: int) -> cmd.Command:
 def assert_same(original: Path, restored: Path, boards: list[str]) -> None:
     with contextlib.ExitStack() as stack:
         a, b = (
-            stack.enter_context(SQLiteEventStore.open(d / "events.db"))
-            for d in (original, restored)
+            stack.enter_context(SQLiteEventStore(d / "events.db")) for d in (original, restored)
         )
         assert b.read_rows(0, 10_000) == a.read_rows(0, 10_000)
         assert b.streams() == a.streams()

@@ -18,7 +18,7 @@ from .backup_log import build_log
 
 def test_the_log_is_checkpointed_in_the_background(tmp_path: Path) -> None:
     path = tmp_path / "events.db"
-    with SQLiteEventStore.open(path) as store:
+    with SQLiteEventStore(path) as store:
         (automatic,) = store._writer.execute("PRAGMA wal_autocheckpoint").fetchone()
         assert automatic == 0  # no commit ever stops to checkpoint
         empty = path.stat().st_size
@@ -36,7 +36,7 @@ def test_the_logs_wal_starts_over_long_before_the_size_it_may_keep(tmp_path: Pat
     so from then on commits write where it already reached."""
     path = tmp_path / "events.db"
     assert WAL_RESTART_BYTES * 4 <= WAL_SIZE_LIMIT
-    with SQLiteEventStore.open(path) as store:
+    with SQLiteEventStore(path) as store:
         version = 0
 
         def commit(megabytes: float) -> None:  # one-event commits of 20 KB each

@@ -59,7 +59,7 @@ class TestMemoryRelayCheckpoints(MemoryStores, RelayCheckpointsContract):
 def test_memory_and_sqlite_chains_agree(tmp_path: Path, key: bytes | None) -> None:
     """A log replayed into memory hashes exactly as on disk, so backups can be checked."""
     memory = MemoryEventStore(key=key, clock=ListClock(T0))
-    with SQLiteEventStore.open(tmp_path / "log.db", key=key, clock=ListClock(T0)) as disk:
+    with SQLiteEventStore(tmp_path / "log.db", key=key, clock=ListClock(T0)) as disk:
         for store in (memory, disk):
             store.append(
                 "a", 0, [NewEvent("e1", "T", 1, {"b": 1, "a": [1, {"y": 2, "x": 3}]})], meta()

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SQLiteEventStore]:
-    with SQLiteEventStore.open(tmp_path / "events.db") as store:
+    with SQLiteEventStore(tmp_path / "events.db") as store:
         yield store
 
 
@@ -160,7 +160,7 @@ def test_the_service_publishes_what_it_committed_by_the_time_it_closes(
         alice = Client(kanban)
         for _ in range(3):
             alice.board()
-    with SQLiteEventStore.open(settings.log_path) as store:
+    with SQLiteEventStore(settings.log_path) as store:
         assert seqs(client, store) == list(range(1, 10))  # three events a board
         assert store.relay_checkpoint("relay") == 9
 
@@ -295,7 +295,7 @@ def test_what_a_killed_writer_committed_is_published_by_the_next_relay(
             child.stdout.close()
     assert acks >= 40
     assert relaying
-    with SQLiteEventStore.open(settings.log_path) as store:
+    with SQLiteEventStore(settings.log_path) as store:
         assert client.get(streams.EPOCH_KEY) == store.epoch().encode()
         Relay(store, client).publish_pending()
         log_seqs = [event.seq for event in store.read_all()]

@@ -31,7 +31,7 @@ EVENTS = 6_000
 def backup(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A full backup of 6,000 events over 30 boards."""
     root = tmp_path_factory.mktemp("follow")
-    with SQLiteEventStore.open(root / "events.db") as store:
+    with SQLiteEventStore(root / "events.db") as store:
         build_log(store, EVENTS, boards=30)
         with open(root / "backup.jsonl.gz", "wb") as f:
             backup_format.write(store, f)
@@ -77,7 +77,7 @@ def test_a_second_process_builds_the_same_read_models(backup: Path, tmp_path: Pa
     assert models == read_models(tmp_path / "alone")
     assert len(models["history"]) == EVENTS  # type: ignore[arg-type]
     assert models["search"]
-    with SQLiteEventStore.open(tmp_path / "beside" / "events.db") as store:
+    with SQLiteEventStore(tmp_path / "beside" / "events.db") as store:
         assert store.verify().ok
     assert not multiprocessing.active_children()
 

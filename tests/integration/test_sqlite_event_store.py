@@ -45,7 +45,7 @@ class SQLiteStores:
         names = itertools.count()
 
         def make(clock: Callable[[], datetime] | None = None) -> EventStore:
-            store = SQLiteEventStore.open(tmp_path / f"log-{next(names)}.db", clock=clock)
+            store = SQLiteEventStore(tmp_path / f"log-{next(names)}.db", clock=clock)
             stores.append(store)
             return store
 
@@ -77,7 +77,7 @@ def path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(path: Path) -> Iterator[SQLiteEventStore]:
-    with SQLiteEventStore.open(path) as store:
+    with SQLiteEventStore(path) as store:
         yield store
 
 
@@ -167,7 +167,7 @@ def test_verify_finds_a_version_gap(store: SQLiteEventStore, path: Path) -> None
 
 def test_keyed_log_catches_a_plain_sha256_forgery(path: Path) -> None:
     key = b"secret key"
-    with SQLiteEventStore.open(path, key=key) as store:
+    with SQLiteEventStore(path, key=key) as store:
         fill(store, 5)
         assert store.verify().ok
     with closing(sqlite3.connect(path)) as conn:
@@ -188,7 +188,7 @@ def test_keyed_log_catches_a_plain_sha256_forgery(path: Path) -> None:
         )
         prev = forged
     tamper(path, *statements)
-    with SQLiteEventStore.open(path, key=key) as store:
+    with SQLiteEventStore(path, key=key) as store:
         report = store.verify()
     assert (report.ok, report.first_bad_seq) == (False, 2)
 
@@ -197,28 +197,28 @@ def test_keyed_log_catches_a_plain_sha256_forgery(path: Path) -> None:
 
 
 def test_wrong_or_missing_key_is_refused(path: Path) -> None:
-    SQLiteEventStore.open(path, key=b"right").close()
+    SQLiteEventStore(path, key=b"right").close()
     with pytest.raises(LogKeyMismatch, match="does not match"):
-        SQLiteEventStore.open(path, key=b"wrong")
+        SQLiteEventStore(path, key=b"wrong")
     with pytest.raises(LogKeyMismatch, match="no log key was given"):
-        SQLiteEventStore.open(path)
-    with SQLiteEventStore.open(path, key=b"right") as store:
+        SQLiteEventStore(path)
+    with SQLiteEventStore(path, key=b"right") as store:
         fill(store, 2)
         assert store.verify().ok
 
 
 def test_key_on_an_unkeyed_log_is_refused(path: Path) -> None:
-    SQLiteEventStore.open(path).close()
+    SQLiteEventStore(path).close()
     with pytest.raises(LogKeyMismatch, match="not keyed"):
-        SQLiteEventStore.open(path, key=b"k")
+        SQLiteEventStore(path, key=b"k")
 
 
 def test_reopen_sees_everything_and_keeps_the_epoch(path: Path) -> None:
-    with SQLiteEventStore.open(path) as store:
+    with SQLiteEventStore(path) as store:
         fill(store, 7, streams=3)
         epoch = store.epoch()
         before = store.read_all()
-    with SQLiteEventStore.open(path) as store:
+    with SQLiteEventStore(path) as store:
         assert store.read_all() == before
         assert store.epoch() == epoch
         store.append("s0", 3, [new_event()], meta())
@@ -230,8 +230,8 @@ def test_migrations_apply_once(path: Path) -> None:
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         assert apply_migrations(conn) == known_migrations()
         assert apply_migrations(conn) == []
-    SQLiteEventStore.open(path).close()
-    SQLiteEventStore.open(path).close()
+    SQLiteEventStore(path).close()
+    SQLiteEventStore(path).close()
     with closing(sqlite3.connect(path)) as conn:
         assert applied_migrations(conn) == known_migrations()
         (count,) = conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()
@@ -239,7 +239,7 @@ def test_migrations_apply_once(path: Path) -> None:
 
 
 def test_unknown_migration_means_schema_too_new(path: Path) -> None:
-    SQLiteEventStore.open(path).close()
+    SQLiteEventStore(path).close()
     with closing(sqlite3.connect(path)) as conn:
         conn.execute(
             "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
@@ -247,7 +247,7 @@ def test_unknown_migration_means_schema_too_new(path: Path) -> None:
         )
         conn.commit()
     with pytest.raises(SchemaTooNew, match=r"9999_from_the_future is newer .* upgrade Kanban"):
-        SQLiteEventStore.open(path)
+        SQLiteEventStore(path)
 
 
 def test_migration_files_are_found_and_split() -> None:
@@ -272,7 +272,7 @@ def test_hot_queries_use_their_indexes(store: SQLiteEventStore, path: Path) -> N
 
 
 def test_a_long_held_lock_becomes_a_storage_error(path: Path) -> None:
-    with SQLiteEventStore.open(path, busy_timeout_ms=50) as store:
+    with SQLiteEventStore(path, busy_timeout_ms=50) as store:
         with closing(sqlite3.connect(path, isolation_level=None)) as other:
             other.execute("BEGIN IMMEDIATE")
             with pytest.raises(StorageError, match="locked by another writer"):
@@ -298,7 +298,7 @@ def test_a_unit_alone_is_its_batch_only_unit(store: SQLiteEventStore) -> None:
 
 
 def test_closed_store_refuses_work(path: Path) -> None:
-    store = SQLiteEventStore.open(path)
+    store = SQLiteEventStore(path)
     store.close()
     store.close()
     with pytest.raises(StorageError, match="closed"):
@@ -370,7 +370,7 @@ def test_processes_append_concurrently(path: Path) -> None:
         for i in range(rounds)
         for stream in ("shared", f"own-p{w}")
     }
-    with SQLiteEventStore.open(path) as store:
+    with SQLiteEventStore(path) as store:
         assert store.stream_version("shared") == workers * rounds
         assert_log_sound(store, expected)
         with closing(sqlite3.connect(path)) as conn:
@@ -378,12 +378,12 @@ def test_processes_append_concurrently(path: Path) -> None:
 
 
 def test_a_relay_checkpoint_of_another_epoch_counts_as_none(path: Path) -> None:
-    with SQLiteEventStore.open(path) as store:
+    with SQLiteEventStore(path) as store:
         store.save_relay_checkpoint("relay", 5)
         store.save_relay_checkpoint("other", 6)
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("UPDATE relay_checkpoints SET epoch = 'an-old-epoch' WHERE name = 'relay'")
-    with SQLiteEventStore.open(path) as store:
+    with SQLiteEventStore(path) as store:
         assert store.relay_checkpoint("relay") == 0
         assert store.relay_checkpoint("other") == 6
         store.save_relay_checkpoint("relay", 1)
@@ -401,14 +401,14 @@ def start_new_epoch(store: SQLiteEventStore) -> str:
 
 def test_a_new_epoch_sticks_and_drops_old_relay_checkpoints(tmp_path: Path) -> None:
     path = tmp_path / "events.db"
-    with SQLiteEventStore.open(path, epoch="first") as store:
+    with SQLiteEventStore(path, epoch="first") as store:
         store.save_relay_checkpoint("relay", 5)
         assert store.relay_checkpoint("relay") == 5
         epoch = start_new_epoch(store)
         assert epoch != "first"
         assert store.epoch() == epoch
         assert store.relay_checkpoint("relay") == 0
-    with SQLiteEventStore.open(path, epoch="ignored once created") as store:
+    with SQLiteEventStore(path, epoch="ignored once created") as store:
         assert store.epoch() == epoch
 
 
@@ -420,13 +420,13 @@ def _schema(path: Path) -> list[tuple[str, str]]:
 def test_an_import_leaves_the_schema_and_durability_of_a_new_log(
     store: SQLiteEventStore, tmp_path: Path
 ) -> None:
-    fill(source := SQLiteEventStore.open(tmp_path / "source.db"), 20)
+    fill(source := SQLiteEventStore(tmp_path / "source.db"), 20)
     try:
         with store.importing():
             store.import_rows(source.read_rows(0, 100))
     finally:
         source.close()
-    with SQLiteEventStore.open(tmp_path / "fresh.db"):
+    with SQLiteEventStore(tmp_path / "fresh.db"):
         pass
     assert _schema(store.path) == _schema(tmp_path / "fresh.db")
     with store.batch():

@@ -101,7 +101,7 @@ def follow(work: str, key: bytes | None, conn: Connection) -> None:
     try:
         told = _Told(conn)
         directory = Path(work)
-        with SQLiteEventStore.open(directory / "events.db", key=key) as store:
+        with SQLiteEventStore(directory / "events.db", key=key) as store:
             read = SQLiteReadStore(directory / "read.db")
             try:
                 mapper = EventMapper()

@@ -159,7 +159,7 @@ class _Target:
             # Always a new epoch: the original may have gone on past the backup and
             # published seqs this log will reuse for other events; consumers must
             # rebuild rather than trust them.
-            store = stack.enter_context(SQLiteEventStore.open(work / "events.db", key=key))
+            store = stack.enter_context(SQLiteEventStore(work / "events.db", key=key))
             importing = stack.enter_context(ExitStack())
             importing.enter_context(store.importing())
             projecting: Rebuilding | Follower

@@ -13,7 +13,7 @@ import typer
 from kanban.backup import format as backup_format
 from kanban.backup.replay import Replay
 from kanban.backup.restore import restore as restore_files
-from kanban.cli.common import DataDir, _fail, _log, _settings, _with_progress, app, err, out
+from kanban.cli.common import DataDir, _fail, _log, _settings, _with_progress, app, err, moment, out
 from kanban.domain.errors import KanbanError
 
 backup_app = typer.Typer(
@@ -112,10 +112,7 @@ def restore(
     ] = None,
     until_time: Annotated[
         datetime | None,
-        typer.Option(
-            help="Restore what was recorded up to this time (ISO 8601 with timezone).",
-            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"],
-        ),
+        moment("Restore what was recorded up to this time (ISO 8601 with timezone)."),
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace what the data dir holds.")] = False,
 ) -> None:

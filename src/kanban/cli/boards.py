@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from kanban.bootstrap import Kanban
-from kanban.cli.common import DataDir, _actor, _fail, _log, _open, app, out
+from kanban.cli.common import DataDir, _actor, _fail, _log, _open, app, moment, out
 from kanban.domain import commands as cmd
 from kanban.domain.commands import derived_id, is_board_stream
 from kanban.domain.errors import KanbanError
@@ -95,11 +95,7 @@ def board_show(
         int | None, typer.Option(help="Show the board as it was at this version.")
     ] = None,
     at: Annotated[
-        datetime | None,
-        typer.Option(
-            help="Show the board as it was at this time (ISO 8601, with timezone).",
-            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"],
-        ),
+        datetime | None, moment("Show the board as it was at this time (ISO 8601, with timezone).")
     ] = None,
     include_archived: Annotated[bool, typer.Option(help="Show archived cards too.")] = False,
 ) -> None:

@@ -39,6 +39,11 @@ DataDir = Annotated[
 ]
 
 
+def moment(help: str) -> Any:
+    """An option taking a point in time: ISO 8601 with its timezone, seconds or finer."""
+    return typer.Option(help=help, formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"])
+
+
 def _settings(data_dir: Path | None) -> Settings:
     overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
     return Settings(**overrides)

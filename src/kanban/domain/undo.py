@@ -130,11 +130,7 @@ class _Inverter:
                 return ev.ColumnAdded(e.column_id, e.title, position, e.wip_limit)
             case ev.ColumnRenamed():
                 column = self.column(e.column_id)
-                self.expect(
-                    column.title == e.title,
-                    "the column was renamed since",
-                    f"column:{column.id}:title",
-                )
+                self.still(column.title == e.title, "the column was renamed since", column, "title")
                 return ev.ColumnRenamed(column.id, e.previous_title, column.title)
             case ev.ColumnMoved():
                 column = self.column(e.column_id)
@@ -143,10 +139,11 @@ class _Inverter:
                 return ev.ColumnMoved(column.id, position, current)
             case ev.WipLimitChanged():
                 column = self.column(e.column_id)
-                self.expect(
+                self.still(
                     column.wip_limit == e.wip_limit,
                     "the WIP limit was changed since",
-                    f"column:{column.id}:wip",
+                    column,
+                    "wip",
                 )
                 return ev.WipLimitChanged(column.id, e.previous_wip_limit, column.wip_limit)
             case ev.CardAdded():
@@ -238,6 +235,10 @@ class _Inverter:
     def expect(self, condition: bool, what: str, aspect: str) -> None:
         if not condition:
             raise self.refuse(what, aspect)
+
+    def still(self, condition: bool, what: str, column: Column, aspect: str) -> None:
+        """A column's `aspect` must be as the event being undone left it."""
+        self.expect(condition, what, f"column:{column.id}:{aspect}")
 
     def column(self, column_id: str) -> Column:
         column = self.board.column(column_id)

@@ -44,7 +44,7 @@ from kanban.projections.sqlite_ordering import (
 )
 from kanban.projections.writes import Checkpoints, ReadTransaction
 from kanban.sqlite.checkpointer import WAL_SIZE_LIMIT
-from kanban.sqlite.database import Database, Tuning
+from kanban.sqlite.database import Database, Tuning, value
 
 READ_SCHEMA = 6
 
@@ -150,8 +150,7 @@ class _SQLiteCheckpoints(Checkpoints):
     conn: sqlite3.Connection
 
     def checkpoint(self, name: str) -> int:
-        row = self.conn.execute("SELECT seq FROM checkpoints WHERE name = ?", (name,)).fetchone()
-        return row[0] if row else 0
+        return value(self.conn, "SELECT seq FROM checkpoints WHERE name = ?", (name,), 0)
 
     def set_checkpoint(self, name: str, seq: int) -> None:
         self.set_checkpoints({name: seq})

@@ -16,7 +16,7 @@ from kanban.projections import render
 from kanban.projections.reads import BoardReads
 from kanban.projections.rows import BoardRow, CardWrite
 from kanban.projections.writes import BoardWrites
-from kanban.sqlite.database import Database
+from kanban.sqlite.database import Database, value
 
 BOARDS_SCHEMA = """
 CREATE TABLE boards (
@@ -41,8 +41,7 @@ class SQLiteBoardWrites(BoardWrites):
     conn: sqlite3.Connection
 
     def board_version(self, board_id: str) -> int:
-        row = self.conn.execute("SELECT version FROM boards WHERE id = ?", (board_id,)).fetchone()
-        return row[0] if row else 0
+        return value(self.conn, "SELECT version FROM boards WHERE id = ?", (board_id,), 0)
 
     def put_board(self, row: BoardRow, frame: bytes) -> None:
         self.conn.execute(

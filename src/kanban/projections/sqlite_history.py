@@ -11,6 +11,7 @@ import orjson
 from kanban.projections.reads import HistoryReads
 from kanban.projections.rows import HistoryRow, HistoryTuple
 from kanban.projections.writes import HistoryWrites
+from kanban.sqlite.database import value
 
 HISTORY_SCHEMA = """
 CREATE TABLE history (
@@ -96,10 +97,12 @@ class SQLiteHistoryWrites(HistoryWrites):
         return dict(rows.fetchall())
 
     def name(self, board_id: str, key: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT title FROM names WHERE board_id = ? AND key = ?", (board_id, key)
-        ).fetchone()
-        return row[0] if row else None
+        return value(
+            self.conn,
+            "SELECT title FROM names WHERE board_id = ? AND key = ?",
+            (board_id, key),
+            None,
+        )
 
     def put_names(self, board_id: str, names: dict[str, str]) -> None:
         self.conn.executemany(

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from kanban.projections.writes import OrderingWrites
+from kanban.sqlite.database import value
 
 ORDERING_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -23,8 +24,7 @@ class SQLiteOrderingWrites(OrderingWrites):
     conn: sqlite3.Connection
 
     def meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        return value(self.conn, "SELECT value FROM meta WHERE key = ?", (key,), None)
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute(
@@ -34,10 +34,9 @@ class SQLiteOrderingWrites(OrderingWrites):
         )
 
     def stream_version(self, stream_id: str) -> int:
-        row = self.conn.execute(
-            "SELECT version FROM stream_versions WHERE stream_id = ?", (stream_id,)
-        ).fetchone()
-        return row[0] if row else 0
+        return value(
+            self.conn, "SELECT version FROM stream_versions WHERE stream_id = ?", (stream_id,), 0
+        )
 
     def set_stream_versions(self, versions: dict[str, int]) -> None:
         self.conn.executemany(

@@ -16,6 +16,7 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from kanban.domain.errors import StorageError
 from kanban.sqlite.checkpointer import WAL_SIZE_LIMIT, Checkpointer
@@ -42,6 +43,15 @@ def private_file(path: str | Path) -> None:
     if str(path) != ":memory:" and not os.path.exists(path):
         with suppress(FileExistsError):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+T = TypeVar("T")
+
+
+def value(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...], default: T) -> T:
+    """The first column of the query's first row (of `default`'s type); `default` if none."""
+    row = conn.execute(sql, args).fetchone()
+    return row[0] if row else default
 
 
 def is_busy(exc: sqlite3.Error) -> bool:

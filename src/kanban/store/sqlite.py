@@ -130,19 +130,6 @@ class SQLiteEventStore(EventStore):
             self._db.close()
             raise
 
-    @classmethod
-    def open(
-        cls,
-        path: str | Path,
-        *,
-        key: bytes | None = None,
-        clock: Clock | None = None,
-        busy_timeout_ms: int = 30000,
-        epoch: str | None = None,
-    ) -> SQLiteEventStore:
-        """Open (creating and migrating as needed) the log at `path`."""
-        return cls(path, key=key, clock=clock, busy_timeout_ms=busy_timeout_ms, epoch=epoch)
-
     # --- connections ---------------------------------------------------------
 
     @contextmanager
