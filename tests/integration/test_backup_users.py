@@ -29,6 +29,8 @@ with warnings.catch_warnings():
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "backup-users-admin-token"
+CHEAP = {"password_time_cost": 1, "password_memory_kib": 1024}
+CHEAP_ENV = {f"KANBAN_{name.upper()}": str(value) for name, value in CHEAP.items()}
 PASSWORDS = {"alice": "alice's long password", "bob": "bob's long password"}
 
 
@@ -41,7 +43,8 @@ def kanban(*args: str, stdin: str = "", umask: int | None = None) -> str:
         text=True,
         timeout=60,
         cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
+        # Passwords at argon2's cheapest: what travels is the hash, whatever its cost.
+        env={**os.environ, "COLUMNS": "200", **CHEAP_ENV},
         preexec_fn=None if umask is None else lambda: os.umask(umask),
     )
     assert result.returncode == 0, result.stderr
@@ -58,7 +61,7 @@ def add(name: str, data_dir: Path, password: str | None = None) -> dict[str, Any
 
 
 def serve(data_dir: Path) -> FastAPI:
-    return create_app(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN))
+    return create_app(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, **CHEAP))
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -363,11 +364,19 @@ REFUSED = [
 ]
 
 
+@pytest.fixture(scope="module")
+def made_alice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir where `kanban users add alice --password-stdin` ran, made once a module."""
+    data_dir = tmp_path_factory.mktemp("alice") / "data"
+    add("alice", data_dir, password=PASSWORD)
+    return data_dir
+
+
 @pytest.mark.parametrize(("args", "stdin", "message"), REFUSED)
 def test_bad_input_fails_clearly_and_writes_nothing(
-    data_dir: Path, args: tuple[str, ...], stdin: str | None, message: str
+    made_alice: Path, data_dir: Path, args: tuple[str, ...], stdin: str | None, message: str
 ) -> None:
-    add("alice", data_dir, password=PASSWORD)
+    shutil.copytree(made_alice, data_dir)  # each case refuses on a data dir of its own
     before = rows(data_dir)
     result = kanban(*args, data_dir=data_dir, stdin=stdin)
     assert result.returncode == 1

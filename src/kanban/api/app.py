@@ -15,7 +15,6 @@ from kanban.api import command_route, problems
 from kanban.api.auth import Authenticator
 from kanban.api.commands import TABLE
 from kanban.api.deps import Runtime, ViewCache
-from kanban.api.forward import ForwardToWriter
 from kanban.api.live import Watermark
 from kanban.api.metrics import Metrics
 from kanban.api.middleware import BodyLimit
@@ -36,7 +35,6 @@ from kanban.api.routers import (
 from kanban.api.shortcut import Shortcut
 from kanban.api.throttle import SignInThrottle
 from kanban.bootstrap import Ports, bootstrap
-from kanban.distributed.observe import distributed_stats, probe_client
 from kanban.service.admin_token import load_admin_token
 from kanban.settings import Settings
 
@@ -71,7 +69,10 @@ def create_app(settings: Settings | None = None, ports: Ports | None = None) -> 
         probe = None
         distributed = None
         if kanban.relay is not None and settings.redis_url:
-            # Only the writer has the log that group lag is measured against.
+            # Only the writer has the log that group lag is measured against. Imported
+            # here: redis is a fifth of the embedded default's start-up, which needs none.
+            from kanban.distributed.observe import distributed_stats, probe_client
+
             probe = probe_client(settings.redis_url)
             distributed = partial(distributed_stats, probe, kanban.log, relay=kanban.relay)
         metrics = Metrics(kanban.projector.status, distributed)
@@ -124,6 +125,8 @@ def create_app(settings: Settings | None = None, ports: Ports | None = None) -> 
         app.include_router(router)
     web.install(app)
     if settings.role == "query" and settings.writer_url:
+        from kanban.api.forward import ForwardToWriter  # httpx: a query replica's alone
+
         app.add_middleware(ForwardToWriter, writer_url=settings.writer_url, state=app.state)
     app.add_middleware(BodyLimit)
     return app

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from kanban.distributed.observe import DistributedStats
 from kanban.projections.rows import ProjectorStatus
+
+if TYPE_CHECKING:
+    from kanban.distributed.observe import DistributedStats
 
 
 class Metrics:
