@@ -29,6 +29,13 @@ from kanban.projections.sqlite import SQLiteReadStore
 from kanban.settings import Settings
 from kanban.store.memory import MemoryEventStore
 
+#: argon2id at the cheapest cost the settings allow. At the default cost a hash or a
+#: check takes 0.2 s, and the tests sign in and set passwords hundreds of times; what
+#: they test is who gets in, and a hash keeps its own cost wherever it travels.
+CHEAP_PASSWORDS = {"password_time_cost": 1, "password_memory_kib": 1024}
+#: The same, for the environment of a `kanban` process.
+CHEAP_PASSWORDS_ENV = {f"KANBAN_{k.upper()}": str(v) for k, v in CHEAP_PASSWORDS.items()}
+
 
 class Client:
     """Dispatches commands as one actor, each under a fresh command id.

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from kanban.api.app import create_app
 from kanban.settings import Settings
+from tests.integration.conftest import CHEAP_PASSWORDS, CHEAP_PASSWORDS_ENV
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 and warns once, at import, when it finds httpx.
@@ -29,8 +30,6 @@ with warnings.catch_warnings():
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "backup-users-admin-token"
-CHEAP = {"password_time_cost": 1, "password_memory_kib": 1024}
-CHEAP_ENV = {f"KANBAN_{name.upper()}": str(value) for name, value in CHEAP.items()}
 PASSWORDS = {"alice": "alice's long password", "bob": "bob's long password"}
 
 
@@ -43,8 +42,7 @@ def kanban(*args: str, stdin: str = "", umask: int | None = None) -> str:
         text=True,
         timeout=60,
         cwd=ROOT,
-        # Passwords at argon2's cheapest: what travels is the hash, whatever its cost.
-        env={**os.environ, "COLUMNS": "200", **CHEAP_ENV},
+        env={**os.environ, "COLUMNS": "200", **CHEAP_PASSWORDS_ENV},
         preexec_fn=None if umask is None else lambda: os.umask(umask),
     )
     assert result.returncode == 0, result.stderr
@@ -61,7 +59,7 @@ def add(name: str, data_dir: Path, password: str | None = None) -> dict[str, Any
 
 
 def serve(data_dir: Path) -> FastAPI:
-    return create_app(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, **CHEAP))
+    return create_app(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, **CHEAP_PASSWORDS))
 
 
 def bearer(token: str) -> dict[str, str]:

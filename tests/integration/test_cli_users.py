@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from kanban.api.app import create_app
 from kanban.settings import Settings
+from tests.integration.conftest import CHEAP_PASSWORDS, CHEAP_PASSWORDS_ENV
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 and warns once, at import, when it finds httpx.
@@ -41,13 +42,7 @@ def kanban(
         text=True,
         timeout=60,
         cwd=ROOT,
-        # Passwords at argon2's cheapest: the tests check who gets in, not the cost.
-        env={
-            **os.environ,
-            "COLUMNS": "200",
-            "KANBAN_PASSWORD_TIME_COST": "1",
-            "KANBAN_PASSWORD_MEMORY_KIB": "1024",
-        },
+        env={**os.environ, "COLUMNS": "200", **CHEAP_PASSWORDS_ENV},
     )
 
 
@@ -85,8 +80,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def serve(data_dir: Path) -> FastAPI:
-    cheap = {"password_time_cost": 1, "password_memory_kib": 1024}
-    return create_app(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, **cheap))
+    return create_app(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, **CHEAP_PASSWORDS))
 
 
 # --- users add -------------------------------------------------------------------
@@ -408,13 +402,7 @@ def test_users_alone_lists_its_commands() -> None:
         text=True,
         timeout=60,
         cwd=ROOT,
-        # Passwords at argon2's cheapest: the tests check who gets in, not the cost.
-        env={
-            **os.environ,
-            "COLUMNS": "200",
-            "KANBAN_PASSWORD_TIME_COST": "1",
-            "KANBAN_PASSWORD_MEMORY_KIB": "1024",
-        },
+        env={**os.environ, "COLUMNS": "200", **CHEAP_PASSWORDS_ENV},
     )
     for command in ("add", "list", "tokens", "passwd", "token", "revoke"):
         assert re.search(rf"^│ {command} ", result.stdout + result.stderr, re.M), command

@@ -34,7 +34,7 @@ from kanban.api.deps import Runtime
 from kanban.api.shortcut import Shortcut
 from kanban.domain.commands import CommandContext
 from kanban.settings import Settings
-from tests.integration.conftest import memory_ports
+from tests.integration.conftest import CHEAP_PASSWORDS, memory_ports
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 and warns once, at import, when it finds httpx.
@@ -105,14 +105,8 @@ REQUESTS: dict[tuple[str, str], dict[str, Any] | None] = {
 
 
 def api_settings(data_dir: Path, **options: Any) -> Settings:
-    """Settings of a test app: its data dir, a known admin token, cheap password hashes.
-
-    argon2id at its default cost takes 0.2 s a hash or a check, and these tests sign
-    in, fail to sign in and set passwords hundreds of times: they hash at the
-    cheapest cost the settings allow (what is tested is who gets in, not the cost).
-    """
-    cheap = {"password_time_cost": 1, "password_memory_kib": 1024}
-    return Settings(data_dir=data_dir, admin_token=TOKEN, **{**cheap, **options})
+    """Settings of a test app: its data dir, a known admin token, cheap password hashes."""
+    return Settings(data_dir=data_dir, admin_token=TOKEN, **{**CHEAP_PASSWORDS, **options})
 
 
 @pytest.fixture
