@@ -70,5 +70,5 @@ class Assets(StaticFiles):
 
 
 def install(app: FastAPI) -> None:
-    app.include_router(router)
+    """Serve the page and its assets (the page's route is `router`'s, which the app mounts)."""
     app.mount("/static", Assets(directory=WEB_DIR), name="static")
