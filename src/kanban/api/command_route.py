@@ -14,11 +14,12 @@ construction.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import types
 import typing
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -121,8 +122,14 @@ class CommandRoute:
         return endpoint
 
 
-def router(table: Iterable[CommandRoute], tag: str) -> APIRouter:
-    """The FastAPI routes of the table's rows of one tag."""
+@functools.cache
+def router(table: tuple[CommandRoute, ...], tag: str) -> APIRouter:
+    """The FastAPI routes of the table's rows of one tag.
+
+    Built once per process, as the routers' own routes are at import: building a
+    route's parameters and models is the larger part of making an app, and no
+    route holds anything of one app (each request finds its runtime in its app).
+    """
     made = APIRouter(tags=[tag])
     for route in table:
         if route.tag != tag:
